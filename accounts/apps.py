@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # A wrong SMS_BACKEND must stop start-up, not the first sign-up.
+        from accounts.sms import get_backend
+
+        try:
+            get_backend()
+        except ImportError as error:
+            raise ImproperlyConfigured(
+                "Environment variable SMS_BACKEND is invalid: expected console, file, locmem "
+                f"or a dotted path to a backend class ({error})."
+            ) from None

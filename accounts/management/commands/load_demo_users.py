@@ -1,0 +1,40 @@
+"""Create the demo users of the README (idempotent: running it again changes nothing)."""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+DEMO_PASSWORD = "dmsite-demo-2026"  # noqa: S105 - published in the README on purpose
+
+# username, display name, date of birth, verified phone number (fictional ranges)
+DEMO_USERS = [
+    ("alice", "Alice Demo", datetime.date(1995, 4, 12), "+14155550101"),
+    ("bob", "Bob Demo", datetime.date(1992, 9, 3), "+14155550102"),
+    ("carol", "Carol Demo", datetime.date(1999, 1, 27), "+14155550103"),
+    ("dave", "Dave (no phone)", datetime.date(1990, 6, 30), ""),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users alice, bob, carol and dave (password in the README)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = 0
+        for username, display_name, date_of_birth, phone in DEMO_USERS:
+            if User.objects.filter(username__iexact=username).exists():
+                continue
+            User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=display_name,
+                date_of_birth=date_of_birth,
+                phone_number=phone,
+                phone_verified_at=timezone.now() if phone else None,
+            )
+            created += 1
+        self.stdout.write(f"Demo users: {created} created, {len(DEMO_USERS) - created} existed.")

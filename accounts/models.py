@@ -1,0 +1,97 @@
+import phonenumbers
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from accounts.age import age_today
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.]{2,24}\Z"
+username_validator = RegexValidator(
+    USERNAME_PATTERN,
+    "Use 2 to 24 letters, digits, underscores and dots.",
+    code="invalid",
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username):
+        return self.get(username__iexact=username)
+
+    def create_user(self, username, password=None, **fields):
+        user = self.model(username=username, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, password=None, **fields):
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(username, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    username = models.CharField(max_length=24, unique=True, validators=[username_validator])
+    display_name = models.CharField(max_length=50, blank=True)
+    bio = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField()
+    # E.164; verified when phone_verified_at is set. A pending number is not yet verified.
+    phone_number = models.CharField(max_length=16, blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    messaging_suspended_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["date_of_birth"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(
+                fields=["phone_number"],
+                condition=models.Q(phone_verified_at__isnull=False),
+                name="user_verified_phone_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None and bool(self.phone_number)
+
+    @property
+    def region(self) -> str | None:
+        """ISO region of the verified phone number, or None without one."""
+        if not self.phone_verified:
+            return None
+        return phonenumbers.region_code_for_number(phonenumbers.parse(self.phone_number))
+
+    @property
+    def age(self) -> int:
+        return age_today(self.date_of_birth)
+
+    def is_messaging_suspended(self, now=None) -> bool:
+        until = self.messaging_suspended_until
+        return until is not None and until > (now or timezone.now())
+
+
+class PhoneVerification(models.Model):
+    """The one pending code of a user: only its hash is stored."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="phone_verification")
+    phone_number = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=128)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.phone_number}"

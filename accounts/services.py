@@ -1,0 +1,215 @@
+"""Every write of the accounts app: sign-up, log-in, profile, phone verification."""
+
+import datetime
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from rest_framework.authtoken.models import Token
+
+from accounts.age import age_today
+from accounts.errors import (
+    AgeTooYoung,
+    CodeExpired,
+    InvalidCode,
+    InvalidCredentials,
+    PhoneInUse,
+    UsernameTaken,
+)
+from accounts.models import PhoneVerification, User
+from accounts.phone import phone_number_to_e164
+from accounts.sms import send_sms
+from dmsite.env import Rate
+from dmsite.errors import InvalidInput, RateLimited, TooManyAttempts
+from dmsite.ratelimit import SlidingWindow
+
+
+def _signup_window() -> SlidingWindow:
+    return SlidingWindow("signup", settings.RATE_SIGNUPS)
+
+
+def _login_window() -> SlidingWindow:
+    return SlidingWindow("login", settings.RATE_LOGIN)
+
+
+def user_register(
+    *, username: str, password: str, date_of_birth: datetime.date, display_name: str = "", ip: str
+) -> tuple[User, str]:
+    """Create an account and return it with its API token."""
+    if date_of_birth > timezone.localdate():
+        raise InvalidInput(
+            "Date of birth cannot be in the future.",
+            fields={"date_of_birth": ["Date of birth cannot be in the future."]},
+        )
+    if age_today(date_of_birth) < settings.ACCOUNT_MIN_AGE:
+        raise AgeTooYoung()
+    if User.objects.filter(username__iexact=username).exists():
+        raise UsernameTaken()
+    candidate = User(username=username, display_name=display_name, date_of_birth=date_of_birth)
+    try:
+        password_validation.validate_password(password, candidate)
+    except DjangoValidationError as error:
+        raise InvalidInput(error.messages[0], fields={"password": error.messages}) from None
+
+    signup_window = _signup_window()
+    slot = signup_window.acquire(ip)
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=username,
+                password=password,
+                date_of_birth=date_of_birth,
+                display_name=display_name,
+            )
+            token = Token.objects.create(user=user)
+    except IntegrityError:
+        signup_window.release(ip, slot)
+        raise UsernameTaken() from None
+    return user, token.key
+
+
+def user_login(*, username: str, password: str, ip: str, request=None) -> tuple[User, str]:
+    """Check the password, throttled per username and IP; return the user and their token."""
+    window = _login_window()
+    key = f"{username.lower()}:{ip}"
+    try:
+        window.check(key)
+    except RateLimited as limited:
+        raise TooManyAttempts(limited.retry_after) from None
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        window.acquire(key)
+        raise InvalidCredentials()
+    token, _ = Token.objects.get_or_create(user=user)
+    return user, token.key
+
+
+def user_logout(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()
+
+
+def user_update(*, user: User, **fields) -> User:
+    """Change what a user may change of their profile: display name and bio."""
+    editable = {"display_name", "bio"}
+    changed = [name for name in fields if name in editable]
+    for name in changed:
+        setattr(user, name, fields[name])
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def user_deactivate(*, user: User) -> None:
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        Token.objects.filter(user=user).delete()
+
+
+def _code_hash(phone_number: str, code: str) -> str:
+    return salted_hmac("accounts.phone_code", f"{phone_number}:{code}").hexdigest()
+
+
+def _phone_windows(user: User, phone_number: str) -> list[tuple[SlidingWindow, str]]:
+    windows = [
+        (SlidingWindow("phone_send_user", settings.RATE_PHONE_SENDS), str(user.pk)),
+        (SlidingWindow("phone_send_number", settings.RATE_PHONE_SENDS), phone_number),
+    ]
+    if settings.PHONE_RESEND_SECONDS > 0:
+        resend_gap = Rate(1, settings.PHONE_RESEND_SECONDS)
+        windows.insert(0, (SlidingWindow("phone_resend", resend_gap), str(user.pk)))
+    return windows
+
+
+def _verified_elsewhere(user: User, phone_number: str) -> bool:
+    return (
+        User.objects.filter(phone_number=phone_number, phone_verified_at__isnull=False)
+        .exclude(pk=user.pk)
+        .exists()
+    )
+
+
+def phone_verification_start(*, user: User, phone_number: str, region: str = "") -> bool:
+    """Send a fresh 6-digit code to the number; False when it is already the user's verified one.
+
+    A new number replaces the old one and resets verification until its code is confirmed.
+    """
+    e164 = phone_number_to_e164(phone_number, region)
+    if user.phone_verified and user.phone_number == e164:
+        return False
+    if _verified_elsewhere(user, e164):
+        raise PhoneInUse()
+    windows = _phone_windows(user, e164)
+    for window, key in windows:
+        window.check(key)
+
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        user.phone_number = e164
+        user.phone_verified_at = None
+        user.save(update_fields=["phone_number", "phone_verified_at"])
+        PhoneVerification.objects.update_or_create(
+            user=user,
+            defaults={
+                "phone_number": e164,
+                "code_hash": _code_hash(e164, code),
+                "sent_at": now,
+                "expires_at": now + timedelta(seconds=settings.PHONE_CODE_TTL),
+                "failed_attempts": 0,
+            },
+        )
+        for window, key in windows:
+            window.acquire(key)
+        transaction.on_commit(lambda: send_sms(e164, f"{code} is your dmsite verification code."))
+    return True
+
+
+def _seconds_until_next_send(user: User, phone_number: str) -> float:
+    return max(window.retry_after(key) for window, key in _phone_windows(user, phone_number))
+
+
+def phone_verification_confirm(*, user: User, code: str) -> User:
+    """Check the code; the number becomes the user's verified number.
+
+    Each check claims one of the code's attempts atomically before comparing, so
+    parallel guesses cannot exceed PHONE_CODE_ATTEMPTS.
+    """
+    verification = PhoneVerification.objects.filter(user=user).first()
+    if verification is None or verification.phone_number != user.phone_number:
+        raise InvalidCode("There is no code to check. Ask for a new one.")
+    if verification.expires_at <= timezone.now():
+        verification.delete()
+        raise CodeExpired()
+    claimed = PhoneVerification.objects.filter(
+        pk=verification.pk, failed_attempts__lt=settings.PHONE_CODE_ATTEMPTS
+    ).update(failed_attempts=F("failed_attempts") + 1)
+    if not claimed:
+        raise TooManyAttempts(
+            _seconds_until_next_send(user, verification.phone_number),
+            "Too many wrong codes. Ask for a new one.",
+        )
+    if not constant_time_compare(verification.code_hash, _code_hash(user.phone_number, code)):
+        left = settings.PHONE_CODE_ATTEMPTS - verification.failed_attempts - 1
+        raise InvalidCode(
+            f"That code is not right. Attempts left: {left}."
+            if left > 0
+            else "That code is not right, and it no longer works. Ask for a new one."
+        )
+    if _verified_elsewhere(user, user.phone_number):
+        raise PhoneInUse()
+    try:
+        with transaction.atomic():
+            user.phone_verified_at = timezone.now()
+            user.save(update_fields=["phone_verified_at"])
+            verification.delete()
+    except IntegrityError:
+        user.phone_verified_at = None
+        raise PhoneInUse() from None
+    return user

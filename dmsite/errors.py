@@ -1,0 +1,150 @@
+"""The one error shape of the API and the handler that renders every error in it.
+
+Every API error is `{"code": ..., "detail": ...}` (plus `fields` for validation
+errors) with the status of SPEC section 4. Domain errors subclass `ApiError`
+and declare their code and status; DRF's and Django's own exceptions are mapped
+here so that nothing reaches a client in another shape.
+"""
+
+import logging
+import math
+
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with a stable SPEC code, raised by services and rendered by the handler."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid"
+    default_detail = "The request is invalid."
+
+    def __init__(self, detail: str | None = None, *, fields: dict | None = None):
+        super().__init__(detail or self.default_detail, self.default_code)
+        self.code = self.default_code
+        self.fields = fields
+
+
+class InvalidInput(ApiError):
+    default_code = "invalid"
+    default_detail = "The request is invalid."
+
+
+class NotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_code = "not_found"
+    default_detail = "Not found."
+
+
+class PermissionDeniedError(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "permission_denied"
+    default_detail = "You do not have permission to do this."
+
+
+class RateLimited(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+    default_detail = "You are doing this too often. Try again later."
+
+    def __init__(self, retry_after: float, detail: str | None = None):
+        super().__init__(detail)
+        self.retry_after = max(1, math.ceil(retry_after))
+
+
+class TooManyAttempts(RateLimited):
+    default_code = "too_many_attempts"
+    default_detail = "Too many attempts. Try again later."
+
+
+# DRF's own exceptions, by class, as (status, code, detail); a None detail keeps DRF's sentence.
+_DRF_ERRORS = [
+    (exceptions.NotAuthenticated, 401, "not_authenticated", "Log in to do this."),
+    (exceptions.AuthenticationFailed, 401, "not_authenticated", None),
+    (exceptions.PermissionDenied, 403, "permission_denied", None),
+    (exceptions.NotFound, 404, "not_found", "Not found."),
+    (exceptions.MethodNotAllowed, 405, "method_not_allowed", None),
+    (exceptions.NotAcceptable, 406, "not_acceptable", None),
+    (exceptions.UnsupportedMediaType, 415, "unsupported_media_type", None),
+    (exceptions.ParseError, 400, "invalid", "The request body is not valid JSON."),
+    (exceptions.Throttled, 429, "rate_limited", None),
+]
+
+
+def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "detail": str(detail)}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def _field_messages(detail) -> dict | list | str:
+    """DRF's nested ErrorDetail structure → plain JSON of strings."""
+    if isinstance(detail, dict):
+        return {key: _field_messages(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_field_messages(item) for item in detail]
+    return str(detail)
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            message = _first_message(value)
+            return message if key == "non_field_errors" else f"{key}: {message}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def _response(status_code: int, body: dict, retry_after: int | None = None) -> Response:
+    response = Response(body, status=status_code)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def api_exception_handler(exc, context):
+    """DRF's EXCEPTION_HANDLER: every error leaves in the SPEC shape."""
+    set_rollback()
+    if isinstance(exc, ApiError):
+        retry_after = getattr(exc, "retry_after", None)
+        return _response(exc.status_code, error_body(exc.code, exc.detail, exc.fields), retry_after)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_messages(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"non_field_errors": fields if isinstance(fields, list) else [fields]}
+        return _response(400, error_body("invalid", _first_message(exc.detail), fields))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # RequestDataTooBig, too many fields, a bad Host: the client's fault, never a 500.
+        return _response(400, error_body("invalid", "The request could not be accepted."))
+    for exc_class, status_code, code, detail in _DRF_ERRORS:
+        if isinstance(exc, exc_class):
+            retry_after = None
+            if isinstance(exc, exceptions.Throttled):
+                retry_after = max(1, math.ceil(exc.wait or 1))
+            return _response(status_code, error_body(code, detail or exc.detail), retry_after)
+    if isinstance(exc, exceptions.APIException):
+        return _response(exc.status_code, error_body(exc.get_codes(), exc.detail))
+    return None
+
+
+def json_error_view(status_code: int, code: str, detail: str, html_view):
+    """A Django-level handler (handler404/500) that answers JSON under /api/, HTML elsewhere."""
+
+    def view(request, *args, **kwargs):
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body(code, detail), status=status_code)
+        return html_view(request, *args, **kwargs)
+
+    return view

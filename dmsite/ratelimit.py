@@ -1,0 +1,134 @@
+"""Sliding-window rate limits kept in the Django cache.
+
+A window remembers the time of each counted event (or each distinct member,
+such as a recipient) over the last `rate.seconds`. With Redis as the cache the
+check and the record happen in one Lua script on a sorted set, so the limit
+holds across every process sharing that Redis; with the local-memory cache
+(one process, `make run`) a lock gives the same atomicity.
+
+Callers check before acting and record only what succeeded: `acquire` checks
+and records atomically and returns a token that `release` takes back if the
+action then fails, so a denied or failed action counts nothing.
+"""
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from dmsite.env import Rate
+from dmsite.errors import RateLimited
+
+_ACQUIRE_SCRIPT = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local member, record = ARGV[4], ARGV[5] == '1'
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local known = redis.call('ZSCORE', key, member)
+local count = redis.call('ZCARD', key)
+if not known and count >= limit then
+  local freeing = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+  return tostring(tonumber(freeing[2]) + window - now)
+end
+if record then
+  redis.call('ZADD', key, now, member)
+  redis.call('EXPIRE', key, math.ceil(window) + 1)
+end
+return '0'
+"""
+
+
+def _redis_client():
+    """The raw Redis client behind the default cache, or None when it is not Redis."""
+    try:
+        from django_redis import get_redis_connection
+        from django_redis.cache import RedisCache
+    except ImportError:  # pragma: no cover - django-redis is a dependency
+        return None
+    backend = getattr(cache, "_cache", cache)
+    if not isinstance(cache, RedisCache) and not isinstance(backend, RedisCache):
+        return None
+    return get_redis_connection("default")
+
+
+_local_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SlidingWindow:
+    """At most `rate.count` events (or distinct members) per `rate.seconds`, per key."""
+
+    scope: str
+    rate: Rate
+
+    def _key(self, key: str) -> str:
+        return cache.make_and_validate_key(f"ratelimit:{self.scope}:{key}")
+
+    def retry_after(self, key: str, member: str | None = None) -> float:
+        """Seconds until one more event (or `member`) would be admitted; 0 if it would be now."""
+        return self._run(key, member or "", record=False)
+
+    def check(self, key: str, member: str | None = None) -> None:
+        wait = self.retry_after(key, member)
+        if wait > 0:
+            raise RateLimited(wait)
+
+    def acquire(self, key: str, member: str | None = None) -> str:
+        """Check and record one event atomically; raise RateLimited when over the limit.
+
+        `member` names a distinct thing (a recipient): recording one that is already
+        in the window refreshes it and does not count again. Returns the token for
+        `release`.
+        """
+        token = member or uuid.uuid4().hex
+        wait = self._run(key, token, record=True)
+        if wait > 0:
+            raise RateLimited(wait)
+        return token
+
+    def release(self, key: str, token: str) -> None:
+        """Take back an event recorded by `acquire` whose action did not happen."""
+        client = _redis_client()
+        if client is not None:
+            client.zrem(self._key(key), token)
+            return
+        with _local_lock:
+            events = cache.get(self._key(key), {})
+            events.pop(token, None)
+            cache.set(self._key(key), events, self.rate.seconds + 1)
+
+    def reset(self, key: str) -> None:
+        cache.delete(self._key(key))
+
+    def _run(self, key: str, member: str, *, record: bool) -> float:
+        now = time.time()
+        client = _redis_client()
+        if client is not None:
+            result = client.eval(
+                _ACQUIRE_SCRIPT,
+                1,
+                self._key(key),
+                repr(now),
+                self.rate.seconds,
+                self.rate.count,
+                member,
+                "1" if record else "0",
+            )
+            return float(result)
+        return self._run_local(self._key(key), member, now, record=record)
+
+    def _run_local(self, cache_key: str, member: str, now: float, *, record: bool) -> float:
+        with _local_lock:
+            events: dict[str, float] = {
+                name: at
+                for name, at in cache.get(cache_key, {}).items()
+                if at > now - self.rate.seconds
+            }
+            if member not in events and len(events) >= self.rate.count:
+                times = sorted(events.values())
+                return times[len(times) - self.rate.count] + self.rate.seconds - now
+            if record:
+                events[member] = now
+                cache.set(cache_key, events, self.rate.seconds + 1)
+            return 0.0

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views import defaults
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from dmsite.errors import json_error_view
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("accounts.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler400 = json_error_view(400, "invalid", "Bad request.", defaults.bad_request)
+handler403 = json_error_view(
+    403, "permission_denied", "You do not have permission to do this.", defaults.permission_denied
+)
+handler404 = json_error_view(404, "not_found", "Not found.", defaults.page_not_found)
+handler500 = json_error_view(
+    500, "server_error", "Something went wrong on our side.", defaults.server_error
+)

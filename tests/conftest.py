@@ -1,0 +1,41 @@
+"""Fixtures shared by every test: a clean cache, the in-memory SMS outbox, an API client."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.sms import LocmemBackend
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings):
+    settings.SMS_BACKEND = "locmem"
+    # The test client speaks plain HTTP; production redirects to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+    LocmemBackend.outbox.clear()
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def sms_outbox() -> list[dict]:
+    return LocmemBackend.outbox
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+def years_ago(years: int, *, days: int = 0) -> datetime.date:
+    """The date of birth of someone who turns `years` today (minus `days` days of age)."""
+    today = timezone.localdate()
+    try:
+        birthday = today.replace(year=today.year - years)
+    except ValueError:  # 29 February in a common year
+        birthday = today.replace(year=today.year - years, day=28)
+    return birthday + datetime.timedelta(days=days)
