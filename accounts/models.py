@@ -95,3 +95,26 @@ class PhoneVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.phone_number}"
+
+
+class Follow(models.Model):
+    """`follower` follows `followee`; two follows in opposite directions make friends."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="follow_once"),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followee")), name="follow_not_self"
+            ),
+        ]
+        indexes = [
+            # followers of a user, newest first (the pair index above serves "following")
+            models.Index(fields=["followee", "-id"], name="follow_followee_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} → {self.followee_id}"

@@ -78,3 +78,10 @@ class StrictRegexField(StrictCharField):
     def __init__(self, regex: str, *, message: str, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(RegexValidator(regex, message, code="invalid"))
+
+
+def query_params(serializer_class, request) -> dict:
+    """Validate a view's query string with a serializer (400 `invalid` when wrong)."""
+    serializer = serializer_class(data=request.query_params.dict())
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

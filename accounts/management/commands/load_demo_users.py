@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Follow, User
 
 DEMO_PASSWORD = "dmsite-demo-2026"  # noqa: S105 - published in the README on purpose
 
@@ -37,4 +37,10 @@ class Command(BaseCommand):
                 phone_verified_at=timezone.now() if phone else None,
             )
             created += 1
+        # alice, bob and carol follow each other: they are friends and can message.
+        friends = User.objects.filter(username__in=["alice", "bob", "carol"])
+        for follower in friends:
+            for followee in friends:
+                if follower != followee:
+                    Follow.objects.get_or_create(follower=follower, followee=followee)
         self.stdout.write(f"Demo users: {created} created, {len(DEMO_USERS) - created} existed.")

@@ -1,0 +1,128 @@
+"""Reads of the social graph as one user sees it: blocks and deactivation hide people."""
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+
+from accounts.models import USERNAME_PATTERN, Follow, User
+from dmsite.errors import NotFound
+from privacy.models import Block, PrivacySettings, default_dm_preference
+
+
+def blocked_viewer(viewer: User) -> Exists:
+    """True for rows (users) who blocked `viewer`; use inside filters on User."""
+    return Exists(Block.objects.filter(blocker=OuterRef("pk"), blocked=viewer))
+
+
+def users_visible_to(viewer: User) -> QuerySet[User]:
+    """Active users who have not blocked `viewer`: everyone else is `not_found` to them."""
+    return User.objects.filter(is_active=True).exclude(blocked_viewer(viewer))
+
+
+def _by_username(queryset: QuerySet[User], username: str) -> User:
+    # A name that cannot exist is not looked up (and a NUL never reaches PostgreSQL).
+    user = (
+        queryset.filter(username__iexact=username).first()
+        if re.match(USERNAME_PATTERN, username)
+        else None
+    )
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def user_get_visible(*, viewer: User, username: str) -> User:
+    return _by_username(users_visible_to(viewer), username)
+
+
+def user_get_active(*, username: str) -> User:
+    """An active user by name, whether or not they blocked anyone (for blocking them)."""
+    return _by_username(User.objects.filter(is_active=True), username)
+
+
+def user_search(*, viewer: User, query: str) -> QuerySet[User]:
+    """Exact username first, then username or display-name prefixes, then the rest."""
+    return (
+        users_visible_to(viewer)
+        .filter(Q(username__icontains=query) | Q(display_name__icontains=query))
+        .annotate(
+            rank=Case(
+                When(username__iexact=query, then=Value(0)),
+                When(Q(username__istartswith=query) | Q(display_name__istartswith=query), then=1),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+    )
+
+
+def followers_of(*, viewer: User, user: User) -> QuerySet[Follow]:
+    return Follow.objects.filter(
+        followee=user, follower__in=users_visible_to(viewer)
+    ).select_related("follower")
+
+
+def following_of(*, viewer: User, user: User) -> QuerySet[Follow]:
+    return Follow.objects.filter(
+        follower=user, followee__in=users_visible_to(viewer)
+    ).select_related("followee")
+
+
+def friends_of(*, user: User) -> QuerySet[User]:
+    """Mutual follows of `user` who are active."""
+    return User.objects.filter(
+        Exists(Follow.objects.filter(follower=user, followee=OuterRef("pk"))),
+        Exists(Follow.objects.filter(follower=OuterRef("pk"), followee=user)),
+        is_active=True,
+    )
+
+
+def blocks_of(*, user: User) -> QuerySet[Block]:
+    return Block.objects.filter(blocker=user, blocked__is_active=True).select_related("blocked")
+
+
+def is_blocked(*, blocker: User, blocked: User) -> bool:
+    return Block.objects.filter(blocker=blocker, blocked=blocked).exists()
+
+
+def follow_counts(user: User) -> dict[str, int]:
+    active = Q(is_active=True)
+    return {
+        "follower_count": User.objects.filter(active, following_set__followee=user).count(),
+        "following_count": User.objects.filter(active, follower_set__follower=user).count(),
+    }
+
+
+@dataclass(frozen=True)
+class Relationship:
+    following: bool
+    followed_by: bool
+    blocked: bool
+
+    @property
+    def friends(self) -> bool:
+        return self.following and self.followed_by
+
+
+def relationship_between(*, viewer: User, user: User) -> Relationship:
+    """How `viewer` stands to `user`, in one query."""
+    flags = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            following=Exists(Follow.objects.filter(follower=viewer, followee=user)),
+            followed_by=Exists(Follow.objects.filter(follower=user, followee=viewer)),
+            blocked=Exists(Block.objects.filter(blocker=viewer, blocked=user)),
+        )
+        .values("following", "followed_by", "blocked")
+        .get()
+    )
+    return Relationship(**{name: bool(value) for name, value in flags.items()})
+
+
+def privacy_settings_for(user: User) -> PrivacySettings:
+    """The user's settings, or (unsaved) the defaults they have until they change them."""
+    try:
+        return user.privacy_settings
+    except PrivacySettings.DoesNotExist:
+        return PrivacySettings(user=user, dm_preference=default_dm_preference(user))
