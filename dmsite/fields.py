@@ -80,6 +80,13 @@ class StrictRegexField(StrictCharField):
         self.validators.append(RegexValidator(regex, message, code="invalid"))
 
 
+def request_data(serializer_class, request) -> dict:
+    """Validate a view's JSON body with a serializer (400 `invalid` when wrong)."""
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 def query_params(serializer_class, request) -> dict:
     """Validate a view's query string with a serializer (400 `invalid` when wrong)."""
     serializer = serializer_class(data=request.query_params.dict())

@@ -23,7 +23,7 @@ from dmsite.errors import RateLimited
 
 _ACQUIRE_SCRIPT = """
 local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local member, record = ARGV[4], ARGV[5] == '1'
+local member = ARGV[4]
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
 local known = redis.call('ZSCORE', key, member)
 local count = redis.call('ZCARD', key)
@@ -31,10 +31,8 @@ if not known and count >= limit then
   local freeing = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
   return tostring(tonumber(freeing[2]) + window - now)
 end
-if record then
-  redis.call('ZADD', key, now, member)
-  redis.call('EXPIRE', key, math.ceil(window) + 1)
-end
+redis.call('ZADD', key, now, member)
+redis.call('EXPIRE', key, math.ceil(window) + 1)
 return '0'
 """
 
@@ -56,6 +54,17 @@ _local_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
+class WindowState:
+    """What a window holds now: its members and how long a new member would wait."""
+
+    members: frozenset[str]
+    retry_after_new: float
+
+    def retry_after(self, member: str | None = None) -> float:
+        return 0.0 if member in self.members else self.retry_after_new
+
+
+@dataclass(frozen=True)
 class SlidingWindow:
     """At most `rate.count` events (or distinct members) per `rate.seconds`, per key."""
 
@@ -65,9 +74,22 @@ class SlidingWindow:
     def _key(self, key: str) -> str:
         return cache.make_and_validate_key(f"ratelimit:{self.scope}:{key}")
 
+    def state(self, key: str) -> WindowState:
+        """A read-only look at the window (one cache round trip)."""
+        now = time.time()
+        client = _redis_client()
+        if client is not None:
+            pairs = client.zrangebyscore(
+                self._key(key), f"({now - self.rate.seconds!r}", "+inf", withscores=True
+            )
+            events = {member.decode(): at for member, at in pairs}
+        else:
+            events = self._local_events(self._key(key), now)
+        return WindowState(frozenset(events), self._wait_for_new(events, now))
+
     def retry_after(self, key: str, member: str | None = None) -> float:
         """Seconds until one more event (or `member`) would be admitted; 0 if it would be now."""
-        return self._run(key, member or "", record=False)
+        return self.state(key).retry_after(member)
 
     def check(self, key: str, member: str | None = None) -> None:
         wait = self.retry_after(key, member)
@@ -82,7 +104,22 @@ class SlidingWindow:
         `release`.
         """
         token = member or uuid.uuid4().hex
-        wait = self._run(key, token, record=True)
+        now = time.time()
+        client = _redis_client()
+        if client is not None:
+            wait = float(
+                client.eval(
+                    _ACQUIRE_SCRIPT,
+                    1,
+                    self._key(key),
+                    repr(now),
+                    self.rate.seconds,
+                    self.rate.count,
+                    token,
+                )
+            )
+        else:
+            wait = self._acquire_local(self._key(key), token, now)
         if wait > 0:
             raise RateLimited(wait)
         return token
@@ -101,34 +138,26 @@ class SlidingWindow:
     def reset(self, key: str) -> None:
         cache.delete(self._key(key))
 
-    def _run(self, key: str, member: str, *, record: bool) -> float:
-        now = time.time()
-        client = _redis_client()
-        if client is not None:
-            result = client.eval(
-                _ACQUIRE_SCRIPT,
-                1,
-                self._key(key),
-                repr(now),
-                self.rate.seconds,
-                self.rate.count,
-                member,
-                "1" if record else "0",
-            )
-            return float(result)
-        return self._run_local(self._key(key), member, now, record=record)
+    def _wait_for_new(self, events: dict[str, float], now: float) -> float:
+        if len(events) < self.rate.count:
+            return 0.0
+        times = sorted(events.values())
+        return times[len(times) - self.rate.count] + self.rate.seconds - now
 
-    def _run_local(self, cache_key: str, member: str, now: float, *, record: bool) -> float:
+    def _local_events(self, cache_key: str, now: float) -> dict[str, float]:
+        return {
+            name: at
+            for name, at in cache.get(cache_key, {}).items()
+            if at > now - self.rate.seconds
+        }
+
+    def _acquire_local(self, cache_key: str, member: str, now: float) -> float:
         with _local_lock:
-            events: dict[str, float] = {
-                name: at
-                for name, at in cache.get(cache_key, {}).items()
-                if at > now - self.rate.seconds
-            }
-            if member not in events and len(events) >= self.rate.count:
-                times = sorted(events.values())
-                return times[len(times) - self.rate.count] + self.rate.seconds - now
-            if record:
-                events[member] = now
-                cache.set(cache_key, events, self.rate.seconds + 1)
+            events = self._local_events(cache_key, now)
+            if member not in events:
+                wait = self._wait_for_new(events, now)
+                if wait > 0:
+                    return wait
+            events[member] = now
+            cache.set(cache_key, events, self.rate.seconds + 1)
             return 0.0

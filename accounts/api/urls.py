@@ -6,7 +6,6 @@ urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
     path("auth/login", views.LoginView.as_view(), name="auth-login"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
-    path("me", views.MeView.as_view(), name="me"),
     path("me/phone", views.PhoneView.as_view(), name="me-phone"),
     path("me/phone/verify", views.PhoneVerifyView.as_view(), name="me-phone-verify"),
 ]

@@ -4,7 +4,6 @@ from privacy.api import views
 
 urlpatterns = [
     path("users", views.UserSearchView.as_view(), name="user-search"),
-    path("users/<str:username>", views.ProfileView.as_view(), name="user-profile"),
     path("users/<str:username>/followers", views.FollowersView.as_view(), name="user-followers"),
     path("users/<str:username>/following", views.FollowingView.as_view(), name="user-following"),
     path("users/<str:username>/follow", views.FollowView.as_view(), name="user-follow"),

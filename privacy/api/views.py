@@ -5,8 +5,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.views import parse
-from dmsite.fields import query_params
+from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination, SearchRankPagination, UsernamePagination
 from privacy import selectors, services
 from privacy.api.serializers import (
@@ -143,6 +142,6 @@ class PrivacySettingsView(APIView):
 
     @extend_schema(request=PrivacySettingsUpdateSerializer, responses=PrivacySettingsSerializer)
     def patch(self, request):
-        data = parse(PrivacySettingsUpdateSerializer, request)
+        data = request_data(PrivacySettingsUpdateSerializer, request)
         updated = services.privacy_settings_update(user=request.user, **data)
         return Response(PrivacySettingsSerializer(updated).data)

@@ -1,0 +1,87 @@
+"""Shapes of the messaging API: input parsing and output, no rules."""
+
+from rest_framework import serializers
+
+from dmsite.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from messaging.models import Folder, Message, Participant
+from messaging.selectors import MAX_DB_ID
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    """A message; `seen` only where both participants turned read receipts on."""
+
+    conversation = serializers.IntegerField(source="conversation_id", read_only=True)
+    sender = serializers.CharField(source="sender.username", read_only=True)
+    unsent = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "conversation",
+            "seq",
+            "sender",
+            "body",
+            "client_id",
+            "created_at",
+            "unsent",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, message):
+        data = super().to_representation(message)
+        seen_up_to = self.context.get("seen_up_to")
+        if seen_up_to is not None and message.sender_id == self.context["viewer_id"]:
+            data["seen"] = message.id <= seen_up_to
+        return data
+
+
+class OtherUserSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    """One user's side of a conversation; `can_send` comes from the DM policy."""
+
+    id = serializers.IntegerField(source="conversation_id")
+    other_user = OtherUserSerializer(source="other")
+    folder = serializers.ChoiceField(choices=Folder.choices)
+    last_message = MessageSerializer(source="conversation.last_message", allow_null=True)
+    unread_count = serializers.IntegerField()
+    muted = serializers.BooleanField()
+    pinned = serializers.BooleanField()
+    updated_at = serializers.DateTimeField(source="activity_at")
+    can_send = serializers.SerializerMethodField()
+
+    def get_can_send(self, participant: Participant) -> bool:
+        return self.context["decisions"][participant.other_id].allowed
+
+
+class FolderQuerySerializer(serializers.Serializer):
+    folder = serializers.ChoiceField(choices=Folder.choices, default=Folder.INBOX)
+
+
+class ConversationOpenSerializer(serializers.Serializer):
+    username = StrictCharField(max_length=64)
+
+
+class ConversationUpdateSerializer(serializers.Serializer):
+    muted = StrictBooleanField(required=False)
+    pinned = StrictBooleanField(required=False)
+
+
+class ReadSerializer(serializers.Serializer):
+    up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    # Body and client_id are checked by the send service, which owns their error codes.
+    body = serializers.JSONField(help_text="1 to DM_MAX_LENGTH characters of text.")
+    client_id = serializers.JSONField(
+        required=False, help_text="Your id for this message: a retry returns the stored one."
+    )
+
+
+class MessageToSerializer(MessageCreateSerializer):
+    to = StrictCharField(max_length=64, help_text="The recipient's username.")

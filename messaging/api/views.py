@@ -1,0 +1,235 @@
+"""Conversations and messages API: parse input, call one service or selector, serialize."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import MeSerializer
+from accounts.api.views import MeView as AccountsMeView
+from accounts.models import User
+from dmsite.fields import query_params, request_data
+from dmsite.pagination import NewestFirstPagination
+from messaging import selectors, services
+from messaging.api.serializers import (
+    MAX_DB_ID,
+    ConversationOpenSerializer,
+    ConversationSerializer,
+    ConversationUpdateSerializer,
+    FolderQuerySerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    MessageToSerializer,
+    ReadSerializer,
+)
+from messaging.policy import dm_decision, dm_decisions, sender_denial
+from privacy.api.serializers import ProfileSerializer
+from privacy.api.views import ProfileView as PrivacyProfileView
+from privacy.api.views import profile_data
+from privacy.selectors import user_get_visible
+
+
+class InboxPagination(NewestFirstPagination):
+    ordering = "-inbox_key"
+
+
+def conversation_data(participants, viewer) -> list[dict] | dict:
+    """Serialize one participant or a page of them, with `can_send` decided in bulk."""
+    many = isinstance(participants, list)
+    page = participants if many else [participants]
+    decisions = dm_decisions(viewer, [participant.other for participant in page])
+    serializer = ConversationSerializer(page, many=True, context={"decisions": decisions})
+    return serializer.data if many else serializer.data[0]
+
+
+def message_data(message, participant=None) -> dict:
+    context = {"viewer_id": message.sender_id}
+    if participant is not None:
+        context = {
+            "viewer_id": participant.user_id,
+            "seen_up_to": selectors.seen_up_to(participant=participant),
+        }
+    return MessageSerializer(message, context=context).data
+
+
+def recipient_by_username(username: str) -> User | None:
+    """Any user by name, or None; the DM policy decides what the sender may learn."""
+    return User.objects.filter(username__iexact=username).first()
+
+
+def _participant(request, conversation_id: int):
+    return selectors.participant_get(user=request.user, conversation_id=conversation_id)
+
+
+class ConversationListView(generics.GenericAPIView):
+    pagination_class = InboxPagination
+    serializer_class = ConversationSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("folder", str, enum=["inbox", "requests"])],
+        responses=ConversationSerializer(many=True),
+    )
+    def get(self, request):
+        folder = query_params(FolderQuerySerializer, request)["folder"]
+        queryset = selectors.conversation_list_for_user(user=request.user, folder=folder)
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(conversation_data(list(page), request.user))
+
+    @extend_schema(
+        request=ConversationOpenSerializer,
+        responses={200: ConversationSerializer, 201: ConversationSerializer},
+    )
+    def post(self, request):
+        username = request_data(ConversationOpenSerializer, request)["username"]
+        other = user_get_visible(viewer=request.user, username=username)
+        participant, created = services.conversation_open(user=request.user, other=other)
+        participant = _participant(request, participant.conversation_id)
+        return Response(
+            conversation_data(participant, request.user),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class ConversationDetailView(APIView):
+    @extend_schema(responses=ConversationSerializer)
+    def get(self, request, conversation_id):
+        return Response(conversation_data(_participant(request, conversation_id), request.user))
+
+    @extend_schema(request=ConversationUpdateSerializer, responses=ConversationSerializer)
+    def patch(self, request, conversation_id):
+        changes = request_data(ConversationUpdateSerializer, request)
+        participant = services.conversation_update(
+            participant=_participant(request, conversation_id), **changes
+        )
+        return Response(conversation_data(participant, request.user))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, conversation_id):
+        services.conversation_hide(participant=_participant(request, conversation_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConversationAcceptView(APIView):
+    @extend_schema(request=None, responses=ConversationSerializer)
+    def post(self, request, conversation_id):
+        participant = services.conversation_accept(
+            participant=_participant(request, conversation_id)
+        )
+        return Response(conversation_data(participant, request.user))
+
+
+class ConversationReadView(APIView):
+    @extend_schema(request=ReadSerializer, responses=ConversationSerializer)
+    def post(self, request, conversation_id):
+        up_to = request_data(ReadSerializer, request)["up_to"]
+        participant = services.conversation_mark_read(
+            participant=_participant(request, conversation_id), up_to=up_to
+        )
+        return Response(conversation_data(participant, request.user))
+
+
+class ConversationMessagesView(generics.GenericAPIView):
+    pagination_class = NewestFirstPagination
+    serializer_class = MessageSerializer
+
+    @extend_schema(responses=MessageSerializer(many=True))
+    def get(self, request, conversation_id):
+        participant = _participant(request, conversation_id)
+        page = self.paginate_queryset(selectors.message_history(participant=participant))
+        context = {
+            "viewer_id": request.user.pk,
+            "seen_up_to": selectors.seen_up_to(participant=participant),
+        }
+        return self.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
+
+    @extend_schema(
+        request=MessageCreateSerializer, responses={201: MessageSerializer, 200: MessageSerializer}
+    )
+    def post(self, request, conversation_id):
+        data = request_data(MessageCreateSerializer, request)
+        participant = _participant(request, conversation_id)
+        message, created = services.message_send(
+            sender=request.user,
+            recipient=participant.other,
+            body=data["body"],
+            client_id=data.get("client_id"),
+        )
+        return Response(
+            message_data(message, participant),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MessageSendView(APIView):
+    @extend_schema(
+        request=MessageToSerializer, responses={201: MessageSerializer, 200: MessageSerializer}
+    )
+    def post(self, request):
+        data = request_data(MessageToSerializer, request)
+        message, created = services.message_send(
+            sender=request.user,
+            recipient=recipient_by_username(data["to"]),
+            body=data["body"],
+            client_id=data.get("client_id"),
+        )
+        return Response(
+            message_data(message),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class MessageDetailView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, message_id):
+        if message_id > MAX_DB_ID:
+            message_id = 0  # no such row; never sent to the database as an overflow
+        services.message_unsend(user=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeWithMessagingSerializer(MeSerializer):
+    dm_enabled = serializers.BooleanField(help_text="False while you cannot message anyone.")
+    unread_total = serializers.IntegerField(help_text="Unread in the inbox, muted not counted.")
+
+    class Meta(MeSerializer.Meta):
+        fields = [*MeSerializer.Meta.fields, "dm_enabled", "unread_total"]
+        read_only_fields = fields
+
+
+class MeView(AccountsMeView):
+    """`me` with the messaging state: whether I can send at all, and my unread total."""
+
+    def me_data(self, user) -> dict:
+        return {
+            **super().me_data(user),
+            "dm_enabled": sender_denial(user) is None,
+            "unread_total": selectors.unread_total(user=user),
+        }
+
+    @extend_schema(responses=MeWithMessagingSerializer)
+    def get(self, request):
+        return super().get(request)
+
+
+class CanMessageSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    code = serializers.CharField(allow_null=True)
+
+
+class ProfileWithMessagingSerializer(ProfileSerializer):
+    can_message = CanMessageSerializer()
+
+
+class ProfileView(PrivacyProfileView):
+    """A public profile with `can_message`, as the DM policy decides it right now."""
+
+    @extend_schema(responses=ProfileWithMessagingSerializer)
+    def get(self, request, username):
+        user = user_get_visible(viewer=request.user, username=username)
+        decision = dm_decision(request.user, user)
+        return Response(
+            {
+                **profile_data(viewer=request.user, user=user),
+                "can_message": {"allowed": decision.allowed, "code": decision.code},
+            }
+        )

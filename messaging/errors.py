@@ -1,0 +1,67 @@
+"""Messaging errors: each DM policy denial and each bad message, with its SPEC code."""
+
+from rest_framework import status
+
+from dmsite.errors import ApiError, NotFound, RateLimited
+from privacy.errors import YouBlockedUser
+
+
+class _Forbidden(ApiError):
+    status_code = status.HTTP_403_FORBIDDEN
+
+
+class AccountSuspended(_Forbidden):
+    default_code = "account_suspended"
+    default_detail = "Your messaging is suspended for now."
+
+
+class CannotMessageSelf(_Forbidden):
+    default_code = "cannot_message_self"
+    default_detail = "You cannot send a message to yourself."
+
+
+class PhoneRequired(_Forbidden):
+    default_code = "phone_required"
+    default_detail = "Add and verify a phone number to send messages."
+
+
+class AgeRestricted(_Forbidden):
+    default_code = "age_restricted"
+    default_detail = "You are not old enough to send direct messages."
+
+
+class RecipientNotAccepting(_Forbidden):
+    default_code = "recipient_not_accepting"
+    default_detail = "This person is not accepting messages from you."
+
+
+class RequestPending(_Forbidden):
+    default_code = "request_pending"
+    default_detail = "Wait until they accept your message request before sending more."
+
+
+class EmptyMessage(ApiError):
+    default_code = "empty_message"
+    default_detail = "Write something before sending."
+
+
+class MessageTooLong(ApiError):
+    default_code = "message_too_long"
+    default_detail = "This message is too long."
+
+
+# Every denial code of the DM policy → the error that carries it.
+DENIAL_ERRORS: dict[str, type[ApiError]] = {
+    error.default_code: error
+    for error in (
+        AccountSuspended,
+        CannotMessageSelf,
+        NotFound,
+        YouBlockedUser,
+        PhoneRequired,
+        AgeRestricted,
+        RecipientNotAccepting,
+        RequestPending,
+        RateLimited,
+    )
+}

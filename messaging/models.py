@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Folder(models.TextChoices):
+    INBOX = "inbox", "Inbox"
+    REQUESTS = "requests", "Message requests"
+
+
+class Conversation(models.Model):
+    """One conversation per pair of users: `user_low` has the smaller id."""
+
+    user_low = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    user_high = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Messages get seq 1, 2, 3… within the conversation; this is the last one given.
+    last_seq = models.PositiveIntegerField(default=0)
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_low", "user_high"], name="conversation_per_pair"),
+            models.CheckConstraint(
+                condition=models.Q(user_low__lt=models.F("user_high")),
+                name="conversation_pair_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation {self.pk}"
+
+
+class Participant(models.Model):
+    """One user's side of a conversation: folder, read position, unread count, hidden."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    folder = models.CharField(max_length=8, choices=Folder.choices, default=Folder.INBOX)
+    # Hidden until the first message, and again after "delete for me" until a new one.
+    hidden = models.BooleanField(default=True)
+    muted = models.BooleanField(default=False)
+    pinned = models.BooleanField(default=False)
+    last_read_message_id = models.BigIntegerField(default=0)
+    unread_count = models.PositiveIntegerField(default=0)
+    activity_at = models.DateTimeField(default=timezone.now)
+    # Pinned first, then newest activity: one indexed, unique key for cursor pagination.
+    inbox_key = models.CharField(max_length=48, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="participant_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "folder", "hidden", "-inbox_key"], name="participant_inbox"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.conversation_id}"
+
+    def refresh_inbox_key(self) -> None:
+        self.inbox_key = (
+            f"{int(self.pinned)}:{self.activity_at:%Y%m%d%H%M%S%f}:{self.conversation_id:020d}"
+        )
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    seq = models.PositiveIntegerField()
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_sent"
+    )
+    body = models.TextField(blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    unsent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_once"),
+            models.UniqueConstraint(
+                fields=["sender", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="message_client_id_once",
+            ),
+        ]
+        indexes = [
+            # history pages, unread recounts and "has the recipient written to the sender"
+            models.Index(fields=["conversation", "sender", "id"], name="message_by_sender"),
+            models.Index(fields=["conversation", "-id"], name="message_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} ({self.conversation_id}#{self.seq})"
+
+    @property
+    def unsent(self) -> bool:
+        return self.unsent_at is not None

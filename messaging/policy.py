@@ -1,0 +1,219 @@
+"""The DM policy: the one home of the rules of SPEC section 2.
+
+`dm_decisions(sender, recipients)` decides for many recipients in a fixed
+number of queries; `dm_decision` and `check_can_dm` are its one-recipient
+forms. Every entry point (REST, WebSocket, HTML, the profile's `can_message`,
+the conversation's `can_send`) asks here. Read-only: the send service records
+the rate limits with `acquire_send_limits` once it is about to write.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.models import Follow, User
+from dmsite.errors import RateLimited
+from dmsite.ratelimit import SlidingWindow
+from messaging.errors import DENIAL_ERRORS
+from messaging.models import Folder, Message, Participant
+from privacy.models import Block, DmPreference, PrivacySettings, default_dm_preference
+
+
+@dataclass(frozen=True)
+class DmDecision:
+    allowed: bool
+    code: str | None = None  # the SPEC error code of a denial
+    folder: str | None = None  # where an allowed message lands for the recipient
+    retry_after: float | None = None  # for `rate_limited`
+
+    def raise_if_denied(self) -> "DmDecision":
+        if self.allowed:
+            return self
+        error_class = DENIAL_ERRORS[self.code]
+        if issubclass(error_class, RateLimited):
+            raise error_class(self.retry_after)
+        raise error_class()
+
+
+def _deny(code: str, retry_after: float | None = None) -> DmDecision:
+    return DmDecision(allowed=False, code=code, retry_after=retry_after)
+
+
+@dataclass(frozen=True)
+class _PairFacts:
+    """What the rules need to know about one sender → recipient pair."""
+
+    recipient_blocked_sender: bool = False
+    sender_blocked_recipient: bool = False
+    friends: bool = False
+    recipient_has_written: bool = False  # "previously interacted"
+    recipient_folder: str | None = None
+    conversation_messages: int = 0
+    recipient_preference: str = DmPreference.FRIENDS
+
+
+def min_dm_age(region: str | None) -> int:
+    return settings.DM_MIN_AGE_BY_REGION.get(region or "", settings.DM_MIN_AGE)
+
+
+def messages_window() -> SlidingWindow:
+    return SlidingWindow("dm_messages", settings.RATE_MESSAGES)
+
+
+def recipients_window() -> SlidingWindow:
+    return SlidingWindow("dm_recipients", settings.RATE_RECIPIENTS)
+
+
+def sender_denial(sender: User) -> str | None:
+    """The sender's own checks (rules 1, 5, 6): why this user cannot message anyone."""
+    if not sender.is_active or sender.is_messaging_suspended():
+        return "account_suspended"
+    if not sender.phone_verified:
+        return "phone_required"
+    if sender.age < min_dm_age(sender.region):
+        return "age_restricted"
+    return None
+
+
+def _gather_facts(sender: User, recipients: list[User]) -> dict[int, _PairFacts]:
+    ids = [user.pk for user in recipients if user.pk != sender.pk]
+    if not ids:
+        return {}
+    blocks = set(
+        Block.objects.filter(
+            Q(blocker=sender, blocked__in=ids) | Q(blocker__in=ids, blocked=sender)
+        ).values_list("blocker_id", "blocked_id")
+    )
+    follows = set(
+        Follow.objects.filter(
+            Q(follower=sender, followee__in=ids) | Q(follower__in=ids, followee=sender)
+        ).values_list("follower_id", "followee_id")
+    )
+    sides = {
+        side["user_id"]: side
+        for side in Participant.objects.filter(user__in=ids, other=sender)
+        .annotate(
+            has_written=Exists(
+                Message.objects.filter(
+                    conversation=OuterRef("conversation"), sender=OuterRef("user")
+                )
+            )
+        )
+        .values("user_id", "folder", "has_written", "conversation__last_seq")
+    }
+    preferences = dict(
+        PrivacySettings.objects.filter(user__in=ids).values_list("user_id", "dm_preference")
+    )
+    facts = {}
+    for recipient in recipients:
+        if recipient.pk == sender.pk:
+            continue
+        side = sides.get(recipient.pk, {})
+        facts[recipient.pk] = _PairFacts(
+            recipient_blocked_sender=(recipient.pk, sender.pk) in blocks,
+            sender_blocked_recipient=(sender.pk, recipient.pk) in blocks,
+            friends=(sender.pk, recipient.pk) in follows and (recipient.pk, sender.pk) in follows,
+            recipient_has_written=side.get("has_written", False),
+            recipient_folder=side.get("folder"),
+            conversation_messages=side.get("conversation__last_seq", 0),
+            recipient_preference=preferences.get(recipient.pk) or default_dm_preference(recipient),
+        )
+    return facts
+
+
+def _preference_outcome(facts: _PairFacts) -> DmDecision:
+    """Rule 8: does the recipient's DM preference admit the sender, and into which folder."""
+    if facts.recipient_has_written:
+        return DmDecision(allowed=True, folder=Folder.INBOX)
+    preference = facts.recipient_preference
+    if preference == DmPreference.EVERYONE:
+        if facts.friends or facts.recipient_folder == Folder.INBOX:
+            return DmDecision(allowed=True, folder=Folder.INBOX)
+        # A request: the recipient has not written, so every message so far is the sender's.
+        if facts.conversation_messages >= settings.DM_REQUEST_MAX_MESSAGES:
+            return _deny("request_pending")
+        return DmDecision(allowed=True, folder=Folder.REQUESTS)
+    if preference == DmPreference.FRIENDS and facts.friends:
+        return DmDecision(allowed=True, folder=Folder.INBOX)
+    return _deny("recipient_not_accepting")
+
+
+def _decide(
+    sender: User, recipient: User | None, facts: _PairFacts, rate_wait: Callable[[User], float]
+) -> DmDecision:
+    """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
+    if not sender.is_active or sender.is_messaging_suspended():
+        return _deny("account_suspended")
+    if recipient is not None and recipient.pk == sender.pk:
+        return _deny("cannot_message_self")
+    if recipient is None or not recipient.is_active or facts.recipient_blocked_sender:
+        return _deny("not_found")
+    if facts.sender_blocked_recipient:
+        return _deny("you_blocked_user")
+    if not sender.phone_verified:
+        return _deny("phone_required")
+    if sender.age < min_dm_age(sender.region):
+        return _deny("age_restricted")
+    if recipient.age < min_dm_age(recipient.region):
+        return _deny("recipient_not_accepting")
+    outcome = _preference_outcome(facts)
+    if not outcome.allowed:
+        return outcome
+    wait = rate_wait(recipient)
+    if wait > 0:
+        return _deny("rate_limited", wait)
+    return outcome
+
+
+def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecision]:
+    """Decisions for many recipients, keyed by recipient id, in a fixed number of queries."""
+    recipients = list(recipients)
+    facts = _gather_facts(sender, recipients) if sender_denial(sender) is None else {}
+    messages_wait = messages_window().retry_after(str(sender.pk))
+    recipients_state = recipients_window().state(str(sender.pk))
+
+    def rate_wait(recipient: User) -> float:
+        return max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
+
+    return {
+        recipient.pk: _decide(sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait)
+        for recipient in recipients
+    }
+
+
+def dm_decision(sender: User, recipient: User | None) -> DmDecision:
+    """May `sender` message `recipient` (None: no such user) now?"""
+    if recipient is None:
+        return _decide(sender, None, _PairFacts(), lambda _: 0.0)
+    return dm_decisions(sender, [recipient])[recipient.pk]
+
+
+def check_can_dm(sender: User, recipient: User | None) -> DmDecision:
+    """`dm_decision`, raising the matching API error when denied."""
+    return dm_decision(sender, recipient).raise_if_denied()
+
+
+def acquire_send_limits(sender: User, recipient: User) -> Callable[[], None]:
+    """Rule 9 for a send about to happen: record it atomically in both windows.
+
+    Raises RateLimited when either window is full. Returns a function that takes the
+    records back, for a send that then fails.
+    """
+    key = str(sender.pk)
+    # A recipient already in the window was only refreshed by this send: a release leaves it.
+    had_recipient = str(recipient.pk) in recipients_window().state(key).members
+    message_token = messages_window().acquire(key)
+    try:
+        recipient_token = recipients_window().acquire(key, str(recipient.pk))
+    except RateLimited:
+        messages_window().release(key, message_token)
+        raise
+
+    def release() -> None:
+        messages_window().release(key, message_token)
+        if not had_recipient:
+            recipients_window().release(key, recipient_token)
+
+    return release

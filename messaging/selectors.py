@@ -1,0 +1,65 @@
+"""Reads of messaging shaped for their callers, each a fixed number of queries."""
+
+from django.db.models import QuerySet, Sum
+
+from accounts.models import User
+from dmsite.errors import NotFound
+from messaging.models import Folder, Message, Participant
+from privacy.models import PrivacySettings
+
+MAX_DB_ID = 2**63 - 1  # ids past this would overflow the database's bigint
+
+
+def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participant]:
+    """My visible conversations in one folder, pinned first then newest activity."""
+    return (
+        Participant.objects.filter(user=user, folder=folder, hidden=False)
+        .select_related("other", "conversation__last_message__sender")
+        .order_by("-inbox_key")
+    )
+
+
+def participant_get(*, user: User, conversation_id: int) -> Participant:
+    """My side of a conversation I am in; `not_found` for any other."""
+    participant = (
+        None
+        if conversation_id > MAX_DB_ID
+        else (
+            Participant.objects.filter(user=user, conversation_id=conversation_id)
+            .select_related("other", "conversation__last_message__sender")
+            .first()
+        )
+    )
+    if participant is None:
+        raise NotFound("No such conversation.")
+    return participant
+
+
+def message_history(*, participant: Participant) -> QuerySet[Message]:
+    return Message.objects.filter(conversation_id=participant.conversation_id).select_related(
+        "sender"
+    )
+
+
+def unread_total(*, user: User) -> int:
+    """Unread messages in my inbox; muted conversations and requests don't count."""
+    total = Participant.objects.filter(
+        user=user, folder=Folder.INBOX, hidden=False, muted=False
+    ).aggregate(total=Sum("unread_count"))["total"]
+    return total or 0
+
+
+def seen_up_to(*, participant: Participant) -> int | None:
+    """The other side's read position, when both turned read receipts on; else None."""
+    both_on = (
+        PrivacySettings.objects.filter(
+            user__in=[participant.user_id, participant.other_id], read_receipts=True
+        ).count()
+        == 2
+    )
+    if not both_on:
+        return None
+    theirs = Participant.objects.filter(
+        conversation_id=participant.conversation_id, user_id=participant.other_id
+    ).first()
+    return theirs.last_read_message_id if theirs else 0

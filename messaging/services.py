@@ -1,0 +1,226 @@
+"""Every write of messaging: opening conversations, sending, reading, hiding, unsending.
+
+`message_send` is the one send path of every entry point (REST, WebSocket, HTML).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
+from dmsite.fields import text_problem
+from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
+from messaging.models import Conversation, Folder, Message, Participant
+from messaging.policy import acquire_send_limits, check_can_dm
+
+CLIENT_ID_MAX_LENGTH = 64
+
+
+def message_body_clean(body) -> str:
+    """The body as it will be stored, or the SPEC error for a body that cannot be sent."""
+    if not isinstance(body, str):
+        raise InvalidInput("The message body must be text.", fields={"body": ["Must be text."]})
+    problem = text_problem(body, multiline=True)
+    if problem:
+        raise InvalidInput(problem, fields={"body": [problem]})
+    text = body.strip()
+    if not text:
+        raise EmptyMessage()
+    if len(text) > settings.DM_MAX_LENGTH:
+        raise MessageTooLong(f"Messages can be at most {settings.DM_MAX_LENGTH} characters.")
+    return text
+
+
+def client_id_clean(client_id) -> str:
+    if client_id is None or client_id == "":
+        return ""
+    if (
+        not isinstance(client_id, str)
+        or len(client_id) > CLIENT_ID_MAX_LENGTH
+        or not client_id.isascii()
+        or not client_id.isprintable()
+    ):
+        message = f"client_id must be printable ASCII of at most {CLIENT_ID_MAX_LENGTH} characters."
+        raise InvalidInput(message, fields={"client_id": [message]})
+    return client_id
+
+
+def _pair(a: User, b: User) -> tuple[User, User]:
+    return (a, b) if a.pk < b.pk else (b, a)
+
+
+def _participant_for(conversation: Conversation, user: User, other: User, **defaults):
+    participant, _ = Participant.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"other": other, **defaults}
+    )
+    return participant
+
+
+def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
+    """The user's side of their conversation with `other`, made if needed; sends nothing."""
+    if user.pk == other.pk:
+        raise CannotMessageSelf()
+    low, high = _pair(user, other)
+    with transaction.atomic():
+        conversation, created = Conversation.objects.get_or_create(user_low=low, user_high=high)
+        participant = _participant_for(conversation, user, other)
+    return participant, created
+
+
+def message_send(
+    *, sender: User, recipient: User | None, body, client_id=None
+) -> tuple[Message, bool]:
+    """Send `body` to `recipient` (None: no such user); (message, created).
+
+    The same `client_id` from the same sender returns the stored message with
+    created False: a retry never makes a duplicate. A denied or invalid send
+    writes nothing and counts nothing towards the rate limits.
+    """
+    text = message_body_clean(body)
+    client_id = client_id_clean(client_id)
+    if client_id:
+        stored = _stored_retry(sender, recipient, client_id)
+        if stored is not None:
+            return stored, False
+    if recipient is None or recipient.pk == sender.pk:
+        check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
+    with transaction.atomic():
+        low, high = _pair(sender, recipient)
+        conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        # Decided under the conversation's lock, so parallel sends cannot pass a
+        # message-request limit together; a denial rolls the new conversation back.
+        decision = check_can_dm(sender, recipient)
+        release_limits = acquire_send_limits(sender, recipient)
+        try:
+            message = _write_message(conversation, sender, recipient, text, client_id, decision)
+        except BaseException:
+            release_limits()
+            raise
+    if message is None:  # a parallel retry with the same client_id stored it first
+        return _stored_retry(sender, recipient, client_id), False
+    return message, True
+
+
+def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
+    stored = (
+        Message.objects.filter(sender=sender, client_id=client_id)
+        .select_related("sender", "conversation")
+        .first()
+    )
+    if stored is None:
+        return None
+    pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
+    if recipient is None or pair != {sender.pk, recipient.pk}:
+        raise InvalidInput(
+            "This client_id was already used for another conversation.",
+            fields={"client_id": ["Already used for another conversation."]},
+        )
+    return stored
+
+
+def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation,
+                seq=conversation.last_seq + 1,
+                sender=sender,
+                body=text,
+                client_id=client_id,
+                created_at=now,
+            )
+    except IntegrityError:
+        if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
+            return None
+        raise
+    conversation.last_seq = message.seq
+    conversation.last_message = message
+    conversation.last_message_at = now
+    conversation.save(update_fields=["last_seq", "last_message", "last_message_at"])
+
+    # Writing back is a reply: the sender's side is in their inbox, visible again.
+    mine = _participant_for(conversation, sender, recipient)
+    mine.folder, mine.hidden, mine.activity_at = Folder.INBOX, False, now
+    mine.refresh_inbox_key()
+    mine.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
+
+    theirs = _participant_for(conversation, recipient, sender, folder=decision.folder)
+    theirs.folder, theirs.hidden, theirs.activity_at = decision.folder, False, now
+    theirs.refresh_inbox_key()
+    theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
+    Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
+    return message
+
+
+def conversation_accept(*, participant: Participant) -> Participant:
+    """Move a message request into the inbox."""
+    if participant.folder != Folder.INBOX:
+        participant.folder = Folder.INBOX
+        participant.save(update_fields=["folder"])
+    return participant
+
+
+def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
+    """Read everything up to message `up_to`; my unread count drops accordingly."""
+    last_message_id = participant.conversation.last_message_id or 0
+    read_up_to = max(participant.last_read_message_id, min(up_to, last_message_id))
+    with transaction.atomic():
+        locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        read_up_to = max(locked.last_read_message_id, read_up_to)
+        unread = (
+            Message.objects.filter(conversation_id=participant.conversation_id, id__gt=read_up_to)
+            .exclude(sender_id=participant.user_id)
+            .count()
+        )
+        Participant.objects.filter(pk=participant.pk).update(
+            last_read_message_id=read_up_to, unread_count=unread
+        )
+    participant.last_read_message_id, participant.unread_count = read_up_to, unread
+    return participant
+
+
+def conversation_update(
+    *, participant: Participant, muted: bool | None = None, pinned: bool | None = None
+) -> Participant:
+    if muted is not None:
+        participant.muted = muted
+    if pinned is not None:
+        participant.pinned = pinned
+    participant.refresh_inbox_key()
+    participant.save(update_fields=["muted", "pinned", "inbox_key"])
+    return participant
+
+
+def conversation_hide(*, participant: Participant) -> None:
+    """Delete for me: out of my inbox, read, until a new message arrives."""
+    participant.hidden = True
+    participant.unread_count = 0
+    participant.last_read_message_id = participant.conversation.last_message_id or 0
+    participant.save(update_fields=["hidden", "unread_count", "last_read_message_id"])
+
+
+def message_unsend(*, user: User, message_id: int) -> Message:
+    """Erase my own message's text within DM_UNSEND_SECONDS; it stays as a tombstone."""
+    message = (
+        Message.objects.filter(pk=message_id, conversation__participants__user=user)
+        .select_related("conversation")
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    if message.sender_id != user.pk:
+        raise PermissionDeniedError("You can only unsend your own messages.")
+    if message.unsent:
+        return message
+    if timezone.now() - message.created_at > timedelta(seconds=settings.DM_UNSEND_SECONDS):
+        raise PermissionDeniedError("This message is too old to unsend.")
+    message.body = ""
+    message.unsent_at = timezone.now()
+    message.save(update_fields=["body", "unsent_at"])
+    return message
