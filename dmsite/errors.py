@@ -93,13 +93,13 @@ def _field_messages(detail) -> dict | list | str:
     return str(detail)
 
 
-def _first_message(detail) -> str:
+def first_error_message(detail) -> str:
     if isinstance(detail, dict):
         for key, value in detail.items():
-            message = _first_message(value)
+            message = first_error_message(value)
             return message if key == "non_field_errors" else f"{key}: {message}"
     if isinstance(detail, list) and detail:
-        return _first_message(detail[0])
+        return first_error_message(detail[0])
     return str(detail)
 
 
@@ -120,7 +120,7 @@ def api_exception_handler(exc, context):
         fields = _field_messages(exc.detail)
         if not isinstance(fields, dict):
             fields = {"non_field_errors": fields if isinstance(fields, list) else [fields]}
-        return _response(400, error_body("invalid", _first_message(exc.detail), fields))
+        return _response(400, error_body("invalid", first_error_message(exc.detail), fields))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -133,7 +133,11 @@ def api_exception_handler(exc, context):
             retry_after = None
             if isinstance(exc, exceptions.Throttled):
                 retry_after = max(1, math.ceil(exc.wait or 1))
-            return _response(status_code, error_body(code, detail or exc.detail), retry_after)
+            response = _response(status_code, error_body(code, detail or exc.detail), retry_after)
+            # A 401 names the scheme to use (RFC 9110); APIView sets it on the exception.
+            if getattr(exc, "auth_header", None):
+                response["WWW-Authenticate"] = exc.auth_header
+            return response
     if isinstance(exc, exceptions.APIException):
         return _response(exc.status_code, error_body(exc.get_codes(), exc.detail))
     return None

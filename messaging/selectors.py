@@ -49,15 +49,19 @@ def unread_total(*, user: User) -> int:
     return total or 0
 
 
-def seen_up_to(*, participant: Participant) -> int | None:
-    """The other side's read position, when both turned read receipts on; else None."""
-    both_on = (
+def read_receipts_on(*, participant: Participant) -> bool:
+    """Both participants turned read receipts on (off by default, as on TikTok)."""
+    return (
         PrivacySettings.objects.filter(
             user__in=[participant.user_id, participant.other_id], read_receipts=True
         ).count()
         == 2
     )
-    if not both_on:
+
+
+def seen_up_to(*, participant: Participant) -> int | None:
+    """The other side's read position, when both turned read receipts on; else None."""
+    if not read_receipts_on(participant=participant):
         return None
     theirs = Participant.objects.filter(
         conversation_id=participant.conversation_id, user_id=participant.other_id

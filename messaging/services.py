@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import text_problem
+from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
 from messaging.policy import acquire_send_limits, check_can_dm
@@ -155,6 +156,7 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
+    events.message_new_on_commit(message)
     return message
 
 
@@ -181,7 +183,12 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
         Participant.objects.filter(pk=participant.pk).update(
             last_read_message_id=read_up_to, unread_count=unread
         )
-    participant.last_read_message_id, participant.unread_count = read_up_to, unread
+        participant.last_read_message_id, participant.unread_count = read_up_to, unread
+        events.read_on_commit(
+            participant,
+            unread_total=selectors.unread_total(user=participant.user),
+            receipts=selectors.read_receipts_on(participant=participant),
+        )
     return participant
 
 
@@ -223,4 +230,7 @@ def message_unsend(*, user: User, message_id: int) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    events.message_deleted_on_commit(
+        message, [message.conversation.user_low_id, message.conversation.user_high_id]
+    )
     return message

@@ -1,0 +1,226 @@
+"""The `/ws/` socket: parse frames, call the same services and policy as REST.
+
+Client frames: `message.send`, `typing`, `read`, `sync`. Server frames:
+`message.ack`, `message.new`, `message.deleted`, `typing`, `read`,
+`sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
+socket stays open.
+"""
+
+import json
+import time
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User
+from dmsite.errors import ApiError, first_error_message
+from dmsite.fields import StrictCharField, StrictIntegerField
+from messaging import selectors, services
+from messaging.api.serializers import MAX_DB_ID
+from messaging.events import message_payload, user_group
+from messaging.models import Message, Participant
+from messaging.policy import dm_decision
+
+CLOSE_NOT_AUTHENTICATED = 4401
+MAX_FRAME_CHARACTERS = 32_768
+FLOOD_FRAMES, FLOOD_SECONDS = 60, 10  # per socket
+SYNC_BATCH_SIZE = 100
+SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` when `has_more`
+
+
+class MessageSendFrame(serializers.Serializer):
+    to = StrictCharField(max_length=64, required=False)
+    conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
+    body = serializers.JSONField()
+    client_id = serializers.JSONField(required=False)
+
+    def validate(self, data):
+        if ("to" in data) == ("conversation" in data):
+            raise serializers.ValidationError("Give either `to` or `conversation`.")
+        return data
+
+
+class ConversationFrame(serializers.Serializer):
+    conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID)
+
+
+class ReadFrame(ConversationFrame):
+    up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+class SyncFrame(serializers.Serializer):
+    after = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+def _frame(frame_class, content: dict) -> dict:
+    frame = frame_class(data=content)
+    frame.is_valid(raise_exception=True)
+    return frame.validated_data
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept first so that the client sees our close code, not a failed handshake.
+            await self.accept()
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        self.user_id = user.pk
+        self.frame_times: deque[float] = deque()
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if hasattr(self, "user_id"):
+            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+
+    # Client frames --------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.send_error("invalid", "Send JSON text frames.")
+        if len(text_data) > MAX_FRAME_CHARACTERS:
+            return await self.send_error("invalid", "This frame is too large.")
+        if self._flooded():
+            return await self.send_error(
+                "rate_limited", "Too many frames. Slow down.", retry_after=FLOOD_SECONDS
+            )
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return await self.send_error("invalid", "Frames must be JSON.")
+        if not isinstance(content, dict):
+            return await self.send_error("invalid", "Frames must be JSON objects.")
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        handlers = {
+            "message.send": self.on_message_send,
+            "typing": self.on_typing,
+            "read": self.on_read,
+            "sync": self.on_sync,
+        }
+        handler = handlers.get(content.get("type"))
+        client_id = content.get("client_id") if isinstance(content.get("client_id"), str) else None
+        if handler is None:
+            return await self.send_error("invalid", "Unknown frame type.", client_id=client_id)
+        try:
+            await handler(content)
+        except ValidationError as error:
+            await self.send_error("invalid", first_error_message(error.detail), client_id=client_id)
+        except ApiError as error:
+            await self.send_error(
+                error.code,
+                str(error.detail),
+                client_id=client_id,
+                retry_after=getattr(error, "retry_after", None),
+            )
+
+    async def on_message_send(self, content):
+        frame = _frame(MessageSendFrame, content)
+        message = await database_sync_to_async(self._send_message)(frame)
+        await self.send_json(
+            {"type": "message.ack", "client_id": frame.get("client_id"), "message": message}
+        )
+
+    def _send_message(self, frame: dict) -> dict:
+        # Fresh from the database: a suspension or deactivation applies at once.
+        sender = User.objects.get(pk=self.user_id)
+        if "conversation" in frame:
+            participant = selectors.participant_get(
+                user=sender, conversation_id=frame["conversation"]
+            )
+            recipient = participant.other
+        else:
+            recipient = User.objects.filter(username__iexact=frame["to"]).first()
+        message, _ = services.message_send(
+            sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
+        )
+        return message_payload(message)
+
+    async def on_typing(self, content):
+        conversation_id = _frame(ConversationFrame, content)["conversation"]
+        recipient_id, username = await database_sync_to_async(self._typing_target)(conversation_id)
+        if recipient_id is not None:
+            await self.channel_layer.group_send(
+                user_group(recipient_id),
+                {"type": "typing", "conversation": conversation_id, "user": username},
+            )
+
+    def _typing_target(self, conversation_id: int) -> tuple[int | None, str]:
+        """The other participant, if they can see the conversation and may hear from me."""
+        sender = User.objects.get(pk=self.user_id)
+        mine = selectors.participant_get(user=sender, conversation_id=conversation_id)
+        theirs_visible = Participant.objects.filter(
+            conversation_id=conversation_id, user_id=mine.other_id, hidden=False
+        ).exists()
+        if not theirs_visible or not dm_decision(sender, mine.other).allowed:
+            return None, sender.username
+        return mine.other_id, sender.username
+
+    async def on_read(self, content):
+        frame = _frame(ReadFrame, content)
+        await database_sync_to_async(self._mark_read)(frame["conversation"], frame["up_to"])
+
+    def _mark_read(self, conversation_id: int, up_to: int) -> None:
+        user = User.objects.get(pk=self.user_id)
+        participant = selectors.participant_get(user=user, conversation_id=conversation_id)
+        services.conversation_mark_read(participant=participant, up_to=up_to)
+
+    async def on_sync(self, content):
+        after = _frame(SyncFrame, content)["after"]
+        sent = 0
+        while True:
+            batch = await database_sync_to_async(self._sync_batch)(after)
+            if batch:
+                await self.send_json({"type": "sync.batch", "messages": batch})
+                after, sent = batch[-1]["id"], sent + len(batch)
+            has_more = len(batch) == SYNC_BATCH_SIZE
+            if not has_more or sent >= SYNC_MAX_MESSAGES:
+                break
+        await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
+
+    def _sync_batch(self, after: int) -> list[dict]:
+        messages = (
+            Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
+            .select_related("sender")
+            .order_by("id")[:SYNC_BATCH_SIZE]
+        )
+        return [message_payload(message) for message in messages]
+
+    # Group events ---------------------------------------------------------------------
+
+    async def message_new(self, event):
+        await self.send_json(event)
+
+    async def message_deleted(self, event):
+        await self.send_json(event)
+
+    async def typing(self, event):
+        await self.send_json(event)
+
+    async def read(self, event):
+        await self.send_json(event)
+
+    # ---------------------------------------------------------------------------------
+
+    async def send_error(self, code, detail, *, client_id=None, retry_after=None):
+        frame = {"type": "error", "code": code, "detail": detail}
+        if client_id is not None:
+            frame["client_id"] = client_id
+        if retry_after is not None:
+            frame["retry_after"] = retry_after
+        await self.send_json(frame)
+
+    def _flooded(self) -> bool:
+        now = time.monotonic()
+        while self.frame_times and self.frame_times[0] <= now - FLOOD_SECONDS:
+            self.frame_times.popleft()
+        if len(self.frame_times) >= FLOOD_FRAMES:
+            return True
+        self.frame_times.append(now)
+        return False
