@@ -9,6 +9,8 @@ from rest_framework.test import APIClient
 
 from accounts.sms import LocmemBackend
 
+pytest_plugins = ["tests.live"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated(settings):
