@@ -101,7 +101,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("CACHE_KEY_PREFIX", "dmsite")},
+            # Several hosts shard the channel layer (channels-redis hashes each channel
+            # and group to one host); the cache stays on REDIS_URL.
+            "CONFIG": {
+                "hosts": env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL]),
+                "prefix": env_str("CACHE_KEY_PREFIX", "dmsite"),
+            },
         }
     }
 else:
