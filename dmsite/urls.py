@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("privacy.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
+    path("api/v1/", include("moderation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -227,6 +227,16 @@ def message_unsend(*, user: User, message_id: int) -> Message:
         return message
     if timezone.now() - message.created_at > timedelta(seconds=settings.DM_UNSEND_SECONDS):
         raise PermissionDeniedError("This message is too old to unsend.")
+    return message_erase(message=message)
+
+
+def message_erase(*, message: Message) -> Message:
+    """Erase a message's text for both sides, leaving a tombstone so `seq` has no gap.
+
+    The unsend of its sender, and a moderator's removal, both end here.
+    """
+    if message.unsent:
+        return message
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])

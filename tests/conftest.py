@@ -17,6 +17,11 @@ def _isolated(settings):
     settings.SMS_BACKEND = "locmem"
     # The test client speaks plain HTTP; production redirects to HTTPS.
     settings.SECURE_SSL_REDIRECT = False
+    # Production serves hashed files from `collectstatic`'s manifest; tests have none.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     LocmemBackend.outbox.clear()
     cache.clear()
     yield

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +21,7 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo users alice, bob, carol and dave (password in the README)."
+    help = "Create the demo users alice, bob, carol, dave and mod (password in the README)."
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -37,10 +38,26 @@ class Command(BaseCommand):
                 phone_verified_at=timezone.now() if phone else None,
             )
             created += 1
+        # A moderator for the admin panel (staff, in the Moderators group).
+        moderator = User.objects.filter(username__iexact="mod").first()
+        if moderator is None:
+            moderator = User.objects.create_user(
+                username="mod",
+                password=DEMO_PASSWORD,
+                display_name="Moderator",
+                date_of_birth=datetime.date(1988, 2, 2),
+                is_staff=True,
+            )
+            created += 1
+        moderators = Group.objects.filter(name="Moderators").first()
+        if moderators is not None:
+            moderator.groups.add(moderators)
         # alice, bob and carol follow each other: they are friends and can message.
         friends = User.objects.filter(username__in=["alice", "bob", "carol"])
         for follower in friends:
             for followee in friends:
                 if follower != followee:
                     Follow.objects.get_or_create(follower=follower, followee=followee)
-        self.stdout.write(f"Demo users: {created} created, {len(DEMO_USERS) - created} existed.")
+        self.stdout.write(
+            f"Demo users: {created} created, {len(DEMO_USERS) + 1 - created} existed."
+        )

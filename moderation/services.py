@@ -1,0 +1,223 @@
+"""Reports and every moderator action; each action writes its audit-log row."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import user_deactivate
+from dmsite.errors import InvalidInput, NotFound
+from dmsite.ratelimit import SlidingWindow
+from messaging.models import Conversation, Message, Participant
+from messaging.selectors import MAX_DB_ID
+from messaging.services import message_erase
+from moderation import snapshots
+from moderation.errors import CannotReportSelf
+from moderation.models import ActionKind, ModerationAction, Report, ReportStatus, TargetType
+from privacy.selectors import users_visible_to
+from privacy.services import block_create
+
+
+@dataclass(frozen=True)
+class _Target:
+    id: int
+    offender: User
+    snapshot: dict
+
+
+def _message_target(reporter: User, message_id: int) -> _Target:
+    message = (
+        Message.objects.filter(pk=message_id, conversation__participants__user=reporter)
+        .select_related("sender", "conversation__user_low", "conversation__user_high")
+        .first()
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    return _Target(message.pk, message.sender, snapshots.message_snapshot(message))
+
+
+def _conversation_target(reporter: User, conversation_id: int) -> _Target:
+    side = (
+        Participant.objects.filter(user=reporter, conversation_id=conversation_id)
+        .select_related("other", "conversation__user_low", "conversation__user_high")
+        .first()
+    )
+    if side is None:
+        raise NotFound("No such conversation.")
+    return _Target(
+        side.conversation_id, side.other, snapshots.conversation_snapshot(side.conversation)
+    )
+
+
+def _user_target(reporter: User, user_ref: int | str) -> _Target:
+    lookup = Q(pk=user_ref) if isinstance(user_ref, int) else Q(username__iexact=user_ref)
+    user = users_visible_to(reporter).filter(lookup).first()
+    if user is None:
+        raise NotFound("No such user.")
+    low, high = sorted([reporter.pk, user.pk])
+    conversation = (
+        Conversation.objects.filter(user_low_id=low, user_high_id=high)
+        .select_related("user_low", "user_high")
+        .first()
+    )
+    return _Target(user.pk, user, snapshots.user_snapshot(user, conversation))
+
+
+_TARGETS = {
+    TargetType.MESSAGE: _message_target,
+    TargetType.CONVERSATION: _conversation_target,
+    TargetType.USER: _user_target,
+}
+
+
+def report_create(
+    *,
+    reporter: User,
+    target_type: str,
+    target_id: int | str,
+    reason: str,
+    details: str = "",
+    block: bool = False,
+) -> tuple[Report, bool]:
+    """Report something the reporter can see; (report, created). Repeating it changes nothing.
+
+    With `block`, the reporter also blocks the person reported, as TikTok's
+    "Report and block" does.
+    """
+    if isinstance(target_id, int) and not 0 < target_id <= MAX_DB_ID:
+        raise NotFound("Not found.")
+    if isinstance(target_id, str) and target_type != TargetType.USER:
+        raise InvalidInput(
+            "target_id must be a number.", fields={"target_id": ["Must be a number."]}
+        )
+    target = _TARGETS[target_type](reporter, target_id)
+    if target.offender.pk == reporter.pk:
+        raise CannotReportSelf()
+    existing = Report.objects.filter(
+        reporter=reporter, target_type=target_type, target_id=target.id
+    ).first()
+    if existing is not None:
+        if block:
+            block_create(blocker=reporter, blocked=target.offender)
+        return existing, False
+
+    window = SlidingWindow("reports", settings.RATE_REPORTS)
+    slot = window.acquire(str(reporter.pk))
+    try:
+        with transaction.atomic():
+            report = Report.objects.create(
+                reporter=reporter,
+                target_type=target_type,
+                target_id=target.id,
+                offender=target.offender,
+                reason=reason,
+                details=details,
+                snapshot=target.snapshot,
+            )
+            if block:
+                block_create(blocker=reporter, blocked=target.offender)
+    except IntegrityError:  # the same report, sent twice at once
+        window.release(str(reporter.pk), slot)
+        return Report.objects.get(
+            reporter=reporter, target_type=target_type, target_id=target.id
+        ), False
+    except BaseException:
+        window.release(str(reporter.pk), slot)
+        raise
+    return report, True
+
+
+def _audit(
+    *,
+    moderator: User,
+    action: str,
+    reason: str,
+    target_user: User,
+    report: Report | None,
+    **details,
+) -> ModerationAction:
+    if not reason.strip():
+        raise InvalidInput("Say why: every moderator action needs a reason.")
+    if report is not None and report.status == ReportStatus.OPEN:
+        report.status = (
+            ReportStatus.DISMISSED if action == ActionKind.DISMISS else ReportStatus.ACTIONED
+        )
+        report.resolved_at = timezone.now()
+        report.resolved_by = moderator
+        report.save(update_fields=["status", "resolved_at", "resolved_by"])
+    return ModerationAction.objects.create(
+        moderator=moderator,
+        action=action,
+        reason=reason.strip(),
+        report=report,
+        target_user=target_user,
+        details=details,
+    )
+
+
+@transaction.atomic
+def report_dismiss(*, report: Report, moderator: User, reason: str) -> ModerationAction:
+    return _audit(
+        moderator=moderator,
+        action=ActionKind.DISMISS,
+        reason=reason,
+        target_user=report.offender,
+        report=report,
+    )
+
+
+@transaction.atomic
+def report_remove_message(*, report: Report, moderator: User, reason: str) -> ModerationAction:
+    """Erase the reported message for both participants (the report keeps its snapshot)."""
+    if report.target_type != TargetType.MESSAGE:
+        raise InvalidInput("Only a message report has a message to remove.")
+    message = Message.objects.select_related("conversation").filter(pk=report.target_id).first()
+    if message is not None:
+        message_erase(message=message)
+    return _audit(
+        moderator=moderator,
+        action=ActionKind.REMOVE_MESSAGE,
+        reason=reason,
+        target_user=report.offender,
+        report=report,
+        message_id=report.target_id,
+    )
+
+
+@transaction.atomic
+def user_suspend_messaging(
+    *, moderator: User, user: User, days: int, reason: str, report: Report | None = None
+) -> ModerationAction:
+    """Refuse the user's sends with `account_suspended` for `days` days from now."""
+    if not 0 < days <= 3650:
+        raise InvalidInput("A suspension lasts from 1 to 3650 days.")
+    until = timezone.now() + timedelta(days=days)
+    User.objects.filter(pk=user.pk).update(messaging_suspended_until=until)
+    user.messaging_suspended_until = until
+    return _audit(
+        moderator=moderator,
+        action=ActionKind.SUSPEND,
+        reason=reason,
+        target_user=user,
+        report=report,
+        until=until.isoformat(),
+        days=days,
+    )
+
+
+@transaction.atomic
+def user_deactivate_by_moderator(
+    *, moderator: User, user: User, reason: str, report: Report | None = None
+) -> ModerationAction:
+    user_deactivate(user=user)
+    return _audit(
+        moderator=moderator,
+        action=ActionKind.DEACTIVATE,
+        reason=reason,
+        target_user=user,
+        report=report,
+    )
