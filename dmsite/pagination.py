@@ -10,14 +10,25 @@ class NewestFirstPagination(CursorPagination):
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
+    # The cursor's position is a value of the ordering field: a whole number for ids.
+    position_is_integer = True
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except Exception as error:  # DRF raises NotFound; a bad cursor is bad input
-            if self.cursor_query_param in request.query_params:
-                raise InvalidInput("The cursor is not valid.") from error
-            raise
+            raise InvalidInput("The cursor is not valid.") from error
+        if cursor is not None and not self._position_fits(cursor.position):
+            raise InvalidInput("The cursor is not valid.")
+        return cursor
+
+    def _position_fits(self, position: str | None) -> bool:
+        # DRF never makes a cursor without a position: the first page has no cursor.
+        if position is None or not position.isprintable():
+            return False
+        if self.position_is_integer:
+            return position.isascii() and position.isdigit() and int(position) < 2**63
+        return True
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -28,7 +39,11 @@ class NewestFirstPagination(CursorPagination):
 
 class UsernamePagination(NewestFirstPagination):
     ordering = "username"
+    position_is_integer = False
 
 
-class SearchRankPagination(NewestFirstPagination):
-    ordering = ("rank", "username")
+class SearchPagination(NewestFirstPagination):
+    # DRF's cursor keeps only the first ordering field's value, so search orders by one
+    # unique key: the rank's digit followed by the username (see privacy.selectors).
+    ordering = "search_position"
+    position_is_integer = False

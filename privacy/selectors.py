@@ -3,7 +3,18 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat
 
 from accounts.models import USERNAME_PATTERN, Follow, User
 from dmsite.errors import NotFound
@@ -42,7 +53,11 @@ def user_get_active(*, username: str) -> User:
 
 
 def user_search(*, viewer: User, query: str) -> QuerySet[User]:
-    """Exact username first, then username or display-name prefixes, then the rest."""
+    """Exact username first, then username or display-name prefixes, then the rest.
+
+    `search_position` is the rank's digit followed by the username: one unique key in that
+    order, so that a cursor can page by it alone (ties in `rank` break cursor paging).
+    """
     return (
         users_visible_to(viewer)
         .filter(Q(username__icontains=query) | Q(display_name__icontains=query))
@@ -52,6 +67,11 @@ def user_search(*, viewer: User, query: str) -> QuerySet[User]:
                 When(Q(username__istartswith=query) | Q(display_name__istartswith=query), then=1),
                 default=Value(2),
                 output_field=IntegerField(),
+            )
+        )
+        .annotate(
+            search_position=Concat(
+                Cast("rank", output_field=CharField()), "username", output_field=CharField()
             )
         )
     )

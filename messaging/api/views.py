@@ -31,6 +31,7 @@ from privacy.selectors import user_get_visible
 
 class InboxPagination(NewestFirstPagination):
     ordering = "-inbox_key"
+    position_is_integer = False
 
 
 def conversation_data(participants, viewer) -> list[dict] | dict:

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dmsite.fields import query_params, request_data
-from dmsite.pagination import NewestFirstPagination, SearchRankPagination, UsernamePagination
+from dmsite.pagination import NewestFirstPagination, SearchPagination, UsernamePagination
 from privacy import selectors, services
 from privacy.api.serializers import (
     PrivacySettingsSerializer,
@@ -36,7 +36,7 @@ def profile_data(*, viewer, user) -> dict:
 
 class UserSearchView(generics.ListAPIView):
     serializer_class = UserSummarySerializer
-    pagination_class = SearchRankPagination
+    pagination_class = SearchPagination
 
     @extend_schema(parameters=[OpenApiParameter("search", str, required=True)])
     def get(self, request, *args, **kwargs):
