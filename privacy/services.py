@@ -12,6 +12,11 @@ from privacy.models import Block, PrivacySettings
 from privacy.selectors import is_blocked, privacy_settings_for
 
 
+def _lock_pair(a: User, b: User) -> None:
+    """Lock both users' rows, in id order, so a follow and a block between them serialize."""
+    list(User.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk"))
+
+
 def follow_create(*, follower: User, followee: User) -> bool:
     """Follow `followee`; True when a new follow was made, False when it already existed.
 
@@ -19,20 +24,23 @@ def follow_create(*, follower: User, followee: User) -> bool:
     """
     if follower.pk == followee.pk:
         raise InvalidInput("You cannot follow yourself.")
-    if not followee.is_active or is_blocked(blocker=followee, blocked=follower):
-        raise NotFound("No such user.")
-    if is_blocked(blocker=follower, blocked=followee):
-        raise YouBlockedUser()
-    if Follow.objects.filter(follower=follower, followee=followee).exists():
-        return False
     window = SlidingWindow("follow", settings.RATE_FOLLOWS)
-    slot = window.acquire(str(follower.pk))
-    try:
-        with transaction.atomic():
-            Follow.objects.create(follower=follower, followee=followee)
-    except IntegrityError:  # a parallel request made the same follow first
-        window.release(str(follower.pk), slot)
-        return False
+    with transaction.atomic():
+        # Checked under the pair's lock: a block made at the same moment cannot be missed.
+        _lock_pair(follower, followee)
+        if not followee.is_active or is_blocked(blocker=followee, blocked=follower):
+            raise NotFound("No such user.")
+        if is_blocked(blocker=follower, blocked=followee):
+            raise YouBlockedUser()
+        if Follow.objects.filter(follower=follower, followee=followee).exists():
+            return False
+        slot = window.acquire(str(follower.pk))
+        try:
+            with transaction.atomic():
+                Follow.objects.create(follower=follower, followee=followee)
+        except IntegrityError:  # a parallel request made the same follow first
+            window.release(str(follower.pk), slot)
+            return False
     return True
 
 
@@ -46,6 +54,7 @@ def block_create(*, blocker: User, blocked: User) -> bool:
     if blocker.pk == blocked.pk:
         raise InvalidInput("You cannot block yourself.")
     with transaction.atomic():
+        _lock_pair(blocker, blocked)
         _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
         Follow.objects.filter(
             Q(follower=blocker, followee=blocked) | Q(follower=blocked, followee=blocker)
