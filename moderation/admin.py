@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from dmsite.errors import ApiError
 from moderation import services
-from moderation.models import ModerationAction, Report, ReportStatus, TargetType
+from moderation.models import ModerationAction, Report, ReportStatus
 
 
 class ModerationActionForm(helpers.ActionForm):
@@ -160,11 +160,8 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remove the reported message", permissions=["change"])
     def remove_message(self, request, queryset):
-        self._run(
-            request,
-            queryset.filter(target_type=TargetType.MESSAGE),
-            services.report_remove_message,
-        )
+        # Other reports are not skipped silently: the service says why nothing was done.
+        self._run(request, queryset, services.report_remove_message)
 
     @admin.action(description="Suspend the offender's messaging", permissions=["change"])
     def suspend_offender(self, request, queryset):

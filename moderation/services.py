@@ -131,6 +131,12 @@ def report_create(
     return report, True
 
 
+def _require_reason(reason: str) -> None:
+    # Checked before acting, so that a refused action does not even touch the objects given.
+    if not reason.strip():
+        raise InvalidInput("Say why: every moderator action needs a reason.")
+
+
 def _audit(
     *,
     moderator: User,
@@ -140,8 +146,6 @@ def _audit(
     report: Report | None,
     **details,
 ) -> ModerationAction:
-    if not reason.strip():
-        raise InvalidInput("Say why: every moderator action needs a reason.")
     if report is not None and report.status == ReportStatus.OPEN:
         report.status = (
             ReportStatus.DISMISSED if action == ActionKind.DISMISS else ReportStatus.ACTIONED
@@ -161,6 +165,7 @@ def _audit(
 
 @transaction.atomic
 def report_dismiss(*, report: Report, moderator: User, reason: str) -> ModerationAction:
+    _require_reason(reason)
     return _audit(
         moderator=moderator,
         action=ActionKind.DISMISS,
@@ -173,6 +178,7 @@ def report_dismiss(*, report: Report, moderator: User, reason: str) -> Moderatio
 @transaction.atomic
 def report_remove_message(*, report: Report, moderator: User, reason: str) -> ModerationAction:
     """Erase the reported message for both participants (the report keeps its snapshot)."""
+    _require_reason(reason)
     if report.target_type != TargetType.MESSAGE:
         raise InvalidInput("Only a message report has a message to remove.")
     message = Message.objects.select_related("conversation").filter(pk=report.target_id).first()
@@ -193,6 +199,7 @@ def user_suspend_messaging(
     *, moderator: User, user: User, days: int, reason: str, report: Report | None = None
 ) -> ModerationAction:
     """Refuse the user's sends with `account_suspended` for `days` days from now."""
+    _require_reason(reason)
     if not 0 < days <= 3650:
         raise InvalidInput("A suspension lasts from 1 to 3650 days.")
     until = timezone.now() + timedelta(days=days)
@@ -213,6 +220,7 @@ def user_suspend_messaging(
 def user_deactivate_by_moderator(
     *, moderator: User, user: User, reason: str, report: Report | None = None
 ) -> ModerationAction:
+    _require_reason(reason)
     user_deactivate(user=user)
     return _audit(
         moderator=moderator,
