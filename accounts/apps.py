@@ -11,9 +11,14 @@ class AccountsConfig(AppConfig):
         from accounts.sms import get_backend
 
         try:
-            get_backend()
-        except ImportError as error:
-            raise ImproperlyConfigured(
-                "Environment variable SMS_BACKEND is invalid: expected console, file, locmem "
-                f"or a dotted path to a backend class ({error})."
-            ) from None
+            backend = get_backend()
+        except (ImportError, TypeError) as error:  # TypeError: the path names a non-class
+            problem = str(error)
+        else:
+            if callable(getattr(backend, "send", None)):
+                return
+            problem = f"{type(backend).__name__} has no send(to, body) method"
+        raise ImproperlyConfigured(
+            "Environment variable SMS_BACKEND is invalid: expected console, file, locmem "
+            f"or a dotted path to a backend class ({problem})."
+        )

@@ -88,11 +88,13 @@ def env_region_ages(name: str) -> dict[str, int]:
         pairs = (item.partition("=")[::2] for item in value.split(",") if item.strip())
     ages: dict[str, int] = {}
     for region, age in pairs:
-        region = str(region).strip().upper()
+        region = str(region).strip()
         try:
-            ages[region] = int(str(age).strip())
+            years = int(str(age).strip())
         except ValueError:
             raise _fail(name, value, "expected REGION=AGE pairs like GB=18,FR=15") from None
-        if len(region) != 2 or not region.isalpha() or not 0 < ages[region] < 100:
+        # isascii: "ÉÉ" is alphabetic and "ß".upper() is "SS", but neither is an ISO region.
+        if len(region) != 2 or not (region.isascii() and region.isalpha()) or not 0 < years < 100:
             raise _fail(name, value, "expected two-letter ISO regions and ages from 1 to 99")
+        ages[region.upper()] = years
     return ages

@@ -11,7 +11,8 @@ import re
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# C0 controls except tab and newline, DEL, and the C1 controls (U+0080 to U+009F).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 

@@ -1,0 +1,222 @@
+"""dmsite.env: typed readers that refuse wrong values by naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from dmsite.env import (
+    Rate,
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_region_ages,
+    env_str,
+)
+
+NAME = "DMSITE_TEST_VARIABLE"
+
+
+@pytest.fixture
+def env(monkeypatch):
+    def set_value(value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv(NAME, raising=False)
+        else:
+            monkeypatch.setenv(NAME, value)
+
+    return set_value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, Rate(30, 60)),
+        ("", Rate(30, 60)),
+        ("5/3600", Rate(5, 3600)),
+        (" 10/900 ", Rate(10, 900)),
+        ("1/1", Rate(1, 1)),
+    ],
+)
+def test_env_rate_reads(env, value, expected):
+    env(value)
+    rate = env_rate(NAME, "30/60")
+    assert rate == expected
+    assert str(rate) == f"{expected.count}/{expected.seconds}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["abc", "0/60", "30", "30/0", "30/", "/60", "-1/60", "30/-5", "30/60/90", "1.5/60", "x/60"],
+)
+def test_env_rate_refuses(env, value):
+    env(value)
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_rate(NAME, "30/60")
+
+
+def test_env_rate_refuses_a_bad_default():
+    with pytest.raises(ImproperlyConfigured, match="UNSET_DMSITE_RATE"):
+        env_rate("UNSET_DMSITE_RATE", "often")
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum", "expected"),
+    [(None, 0, 7), ("", 0, 7), ("0", 0, 0), ("42", 0, 42), (" 12 ", 1, 12), ("1", 1, 1)],
+)
+def test_env_int_reads(env, value, minimum, expected):
+    env(value)
+    assert env_int(NAME, 7, minimum=minimum) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "minimum"),
+    [("x", 0), ("-1", 0), ("1.5", 0), ("1e3", 0), ("ten", 1), ("0", 1), ("1023", 1024)],
+)
+def test_env_int_refuses(env, value, minimum):
+    env(value)
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_int(NAME, 7, minimum=minimum)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, True),
+        ("", True),
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        (" ON ", True),
+        ("0", False),
+        ("false", False),
+        ("NO", False),
+        ("off", False),
+    ],
+)
+def test_env_bool_reads(env, value, expected):
+    env(value)
+    assert env_bool(NAME, True) is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "y", "n", "tru", "enabled"])
+def test_env_bool_refuses(env, value):
+    env(value)
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_bool(NAME, False)
+
+
+def test_env_str_and_env_list(env):
+    env(None)
+    assert env_str(NAME, "fallback") == "fallback"
+    assert env_list(NAME, ["a"]) == ["a"]
+    env(" a.example, ,b.example ,")
+    assert env_str(NAME, "fallback") == " a.example, ,b.example ,"
+    assert env_list(NAME, ["a"]) == ["a.example", "b.example"]
+    env("")
+    assert env_list(NAME, ["a"]) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {}),
+        ("", {}),
+        ("   ", {}),
+        ("GB=18", {"GB": 18}),
+        ("GB=18,fr=15", {"GB": 18, "FR": 15}),
+        (" gb = 18 , FR=15, ", {"GB": 18, "FR": 15}),
+        ('{"GB": 18, "fr": 15}', {"GB": 18, "FR": 15}),
+        ('{"XX": "17"}', {"XX": 17}),
+        ("{}", {}),
+    ],
+)
+def test_env_region_ages_reads(env, value, expected):
+    env(value)
+    assert env_region_ages(NAME) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "GB=x",
+        "GBR=18",
+        '{"GB": "x"}',
+        "GB",
+        "GB=",
+        "=18",
+        "G=18",
+        "G1=18",
+        "GB=0",
+        "GB=100",
+        "GB=-1",
+        "GB=18;FR=15",
+        "ÉÉ=18",
+        "ß=18",
+        '{"GB": 18',
+        '{"GB": 18.5}',
+        '{"GB": true}',
+        '{"GB": null}',
+        '{"GB": [18]}',
+        '{"GBR": 18}',
+        "[18]",
+    ],
+)
+def test_env_region_ages_refuses(env, value):
+    env(value)
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_region_ages(NAME)
+
+
+SETUP = "import django; django.setup(); from django.conf import settings; "
+
+
+def load_settings(script: str, **variables: str) -> subprocess.CompletedProcess:
+    """Start Django in a fresh interpreter with the given environment variables."""
+    environment = {
+        key: item
+        for key, item in os.environ.items()
+        if not key.startswith(("RATE_", "PHONE_", "DM_", "DJANGO_", "ACCOUNT_"))
+    }
+    environment.update({"DJANGO_SETTINGS_MODULE": "dmsite.settings", **variables})
+    return subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", SETUP + script],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("RATE_MESSAGES", "oops"),
+        ("RATE_LOGIN", "10/0"),
+        ("PHONE_CODE_TTL", "0"),
+        ("DJANGO_DEBUG", "maybe"),
+        ("DM_MIN_AGE_BY_REGION", "GB=old"),
+    ],
+)
+def test_settings_refuse_to_load_with_a_bad_value(variable, value):
+    result = load_settings("print('loaded')", **{variable: value})
+    assert result.returncode != 0
+    assert "loaded" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert variable in result.stderr
+
+
+def test_settings_load_with_good_values():
+    result = load_settings(
+        "print(settings.RATE_MESSAGES, settings.DM_MIN_AGE_BY_REGION)",
+        RATE_MESSAGES="7/11",
+        DM_MIN_AGE_BY_REGION="GB=18,fr=15",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "7/11 {'GB': 18, 'FR': 15}"
