@@ -40,3 +40,9 @@ class CodeExpired(ApiError):
 class InvalidCredentials(ApiError):
     default_code = "invalid"
     default_detail = "Wrong username or password."
+
+
+class SmsUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "sms_unavailable"
+    default_detail = "We could not send the code just now. Try again in a moment."

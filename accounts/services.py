@@ -1,6 +1,7 @@
 """Every write of the accounts app: sign-up, log-in, profile, phone verification."""
 
 import datetime
+import logging
 import secrets
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from accounts.errors import (
     InvalidCode,
     InvalidCredentials,
     PhoneInUse,
+    SmsUnavailable,
     UsernameTaken,
 )
 from accounts.models import PhoneVerification, User
@@ -28,6 +30,8 @@ from accounts.sms import send_sms
 from dmsite.env import Rate
 from dmsite.errors import InvalidInput, RateLimited, TooManyAttempts
 from dmsite.ratelimit import SlidingWindow
+
+logger = logging.getLogger(__name__)
 
 
 def _signup_window() -> SlidingWindow:
@@ -84,7 +88,10 @@ def user_login(*, username: str, password: str, ip: str, request=None) -> tuple[
         raise TooManyAttempts(limited.retry_after) from None
     user = authenticate(request, username=username, password=password)
     if user is None:
-        window.acquire(key)
+        try:
+            window.acquire(key)
+        except RateLimited as limited:  # a parallel attempt filled the window first
+            raise TooManyAttempts(limited.retry_after) from None
         raise InvalidCredentials()
     token, _ = Token.objects.get_or_create(user=user)
     return user, token.key
@@ -165,9 +172,19 @@ def phone_verification_start(*, user: User, phone_number: str, region: str = "")
                 "failed_attempts": 0,
             },
         )
-        for window, key in windows:
-            window.acquire(key)
-        transaction.on_commit(lambda: send_sms(e164, f"{code} is your dmsite verification code."))
+        # Last, inside the transaction: if the SMS cannot leave, nothing is saved or counted.
+        taken = []
+        try:
+            for window, key in windows:
+                taken.append((window, key, window.acquire(key)))
+            send_sms(e164, f"{code} is your dmsite verification code.")
+        except Exception as error:
+            for window, key, slot in taken:
+                window.release(key, slot)
+            if isinstance(error, RateLimited):
+                raise
+            logger.exception("SMS backend failed to send a verification code")
+            raise SmsUnavailable() from error
     return True
 
 

@@ -11,6 +11,7 @@ and records atomically and returns a token that `release` takes back if the
 action then fails, so a denied or failed action counts nothing.
 """
 
+import hashlib
 import threading
 import time
 import uuid
@@ -72,7 +73,9 @@ class SlidingWindow:
     rate: Rate
 
     def _key(self, key: str) -> str:
-        return cache.make_and_validate_key(f"ratelimit:{self.scope}:{key}")
+        # Hashed: keys carry user input (a username at log-in), unsafe as a cache key.
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return cache.make_and_validate_key(f"ratelimit:{self.scope}:{digest}")
 
     def state(self, key: str) -> WindowState:
         """A read-only look at the window (one cache round trip)."""

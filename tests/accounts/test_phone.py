@@ -151,10 +151,27 @@ def test_send_then_verify(client, user, send, sms_outbox):
     assert me["phone_verified"] is True
 
 
-def test_no_sms_leaves_before_commit(client, user, sms_outbox):
+class FailingSmsBackend:
+    """An SMS provider that is down."""
+
+    def send(self, to: str, body: str) -> None:
+        raise ConnectionError("SMS provider unreachable")
+
+
+def test_an_sms_that_cannot_leave_saves_and_counts_nothing(client, user, settings, sms_outbox):
+    settings.SMS_BACKEND = "tests.accounts.test_phone.FailingSmsBackend"
+    response = client.post(PHONE, json.dumps({"phone_number": GB}), content_type="application/json")
+    assert response.status_code == 503
+    assert response.json()["code"] == "sms_unavailable"
+    user.refresh_from_db()
+    assert (user.phone_number, user.phone_verified_at) == ("", None)
+    assert not PhoneVerification.objects.filter(user=user).exists()
+
+    # Nothing was counted: with the provider back, the send goes through at once.
+    settings.SMS_BACKEND = "locmem"
     response = client.post(PHONE, json.dumps({"phone_number": GB}), content_type="application/json")
     assert response.status_code == 202
-    assert sms_outbox == []
+    assert [sms["to"] for sms in sms_outbox] == [GB]
 
 
 @pytest.mark.parametrize(
