@@ -129,7 +129,10 @@ def _preference_outcome(facts: _PairFacts) -> DmDecision:
         return DmDecision(allowed=True, folder=Folder.INBOX)
     preference = facts.recipient_preference
     if preference == DmPreference.EVERYONE:
-        if facts.friends or facts.recipient_folder == Folder.INBOX:
+        # An inbox side counts as accepted only once messages exist: opening a chat
+        # (an empty conversation) is neither a reply nor an acceptance.
+        accepted = facts.recipient_folder == Folder.INBOX and facts.conversation_messages > 0
+        if facts.friends or accepted:
             return DmDecision(allowed=True, folder=Folder.INBOX)
         # A request: the recipient has not written, so every message so far is the sender's.
         if facts.conversation_messages >= settings.DM_REQUEST_MAX_MESSAGES:
@@ -170,7 +173,10 @@ def _decide(
 def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecision]:
     """Decisions for many recipients, keyed by recipient id, in a fixed number of queries."""
     recipients = list(recipients)
-    facts = _gather_facts(sender, recipients) if sender_denial(sender) is None else {}
+    # Blocks (rules 3 and 4) decide before the sender's phone and age (rules 5 and 6),
+    # so the facts are needed whenever rule 1 passes.
+    suspended = not sender.is_active or sender.is_messaging_suspended()
+    facts = {} if suspended else _gather_facts(sender, recipients)
     messages_wait = messages_window().retry_after(str(sender.pk))
     recipients_state = recipients_window().state(str(sender.pk))
 

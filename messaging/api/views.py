@@ -173,8 +173,10 @@ class MessageSendView(APIView):
             body=data["body"],
             client_id=data.get("client_id"),
         )
+        # My side of the conversation, so `seen` is shown as on every other route.
+        participant = _participant(request, message.conversation_id)
         return Response(
-            message_data(message),
+            message_data(message, participant),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
