@@ -13,6 +13,11 @@ from moderation import services
 from moderation.models import ModerationAction, Report, ReportStatus
 
 
+admin.site.site_header = "dmsite moderation"
+admin.site.site_title = "dmsite moderation"
+admin.site.index_title = "Reports queue and audit log"
+
+
 class ModerationActionForm(helpers.ActionForm):
     """Shown beside the action menu: every action needs a reason; a suspension a period."""
 
