@@ -104,7 +104,13 @@ if REDIS_URL:
             # Several hosts shard the channel layer (channels-redis hashes each channel
             # and group to one host); the cache stays on REDIS_URL.
             "CONFIG": {
-                "hosts": env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL]),
+                # No read timeout: redis-py's default (5 s) equals the layer's 5 s
+                # blocking pop, so an idle socket's receive failed with TimeoutError
+                # and killed its consumer.
+                "hosts": [
+                    {"address": url, "socket_timeout": None}
+                    for url in env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL])
+                ],
                 "prefix": env_str("CACHE_KEY_PREFIX", "dmsite"),
             },
         }

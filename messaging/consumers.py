@@ -81,17 +81,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # Client frames --------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None:
-            return await self.send_error("invalid", "Send JSON text frames.")
-        if len(text_data) > MAX_FRAME_CHARACTERS:
-            return await self.send_error("invalid", "This frame is too large.")
+        # Every frame counts, bad ones too: each costs an answer.
         if self._flooded():
             return await self.send_error(
                 "rate_limited", "Too many frames. Slow down.", retry_after=FLOOD_SECONDS
             )
+        if text_data is None:
+            return await self.send_error("invalid", "Send JSON text frames.")
+        if len(text_data) > MAX_FRAME_CHARACTERS:
+            return await self.send_error("invalid", "This frame is too large.")
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep
             return await self.send_error("invalid", "Frames must be JSON.")
         if not isinstance(content, dict):
             return await self.send_error("invalid", "Frames must be JSON objects.")
@@ -104,7 +105,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "read": self.on_read,
             "sync": self.on_sync,
         }
-        handler = handlers.get(content.get("type"))
+        frame_type = content.get("type")
+        handler = handlers.get(frame_type) if isinstance(frame_type, str) else None
         client_id = content.get("client_id") if isinstance(content.get("client_id"), str) else None
         if handler is None:
             return await self.send_error("invalid", "Unknown frame type.", client_id=client_id)

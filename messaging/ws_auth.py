@@ -25,7 +25,10 @@ def _has_origin(scope) -> bool:
 
 @database_sync_to_async
 def _user_for_token(key: str):
-    token = Token.objects.select_related("user").filter(key=key[:40]).first()
+    # Keys are 40 hex characters; anything else is no key (and NUL never reaches PostgreSQL).
+    if not (key.isascii() and key.isalnum() and len(key) <= 40):
+        return AnonymousUser()
+    token = Token.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active:
         return AnonymousUser()
     return token.user
