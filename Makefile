@@ -33,8 +33,21 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+CHROMIUM := /usr/bin/chromium
+
 test: lint
 	$(BIN)/python -m pytest
+	@test -x $(CHROMIUM) || echo "Chromium not found at $(CHROMIUM): browser tests skipped"
+
+# The browser tests alone: Playwright drives Debian's Chromium against a live Daphne.
+e2e: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest tests/e2e
+	@test -x $(CHROMIUM) || echo "Chromium not found at $(CHROMIUM): browser tests skipped"
+
+# Benchmarks of the hot paths on a throwaway seeded database (bench/README.md).
+# SQLite by default; PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -17,7 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from dmsite.env import Rate
 from dmsite.errors import RateLimited
@@ -45,8 +45,8 @@ def _redis_client():
         from django_redis.cache import RedisCache
     except ImportError:  # pragma: no cover - django-redis is a dependency
         return None
-    backend = getattr(cache, "_cache", cache)
-    if not isinstance(cache, RedisCache) and not isinstance(backend, RedisCache):
+    # `cache` is a proxy: ask the configured backend itself.
+    if not isinstance(caches["default"], RedisCache):
         return None
     return get_redis_connection("default")
 
@@ -73,9 +73,13 @@ class SlidingWindow:
     rate: Rate
 
     def _key(self, key: str) -> str:
-        # Hashed: keys carry user input (a username at log-in), unsafe as a cache key.
+        """The cache key (Django adds its prefix). Hashed: keys carry user input."""
         digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        return cache.make_and_validate_key(f"ratelimit:{self.scope}:{digest}")
+        return f"ratelimit:{self.scope}:{digest}"
+
+    def _redis_key(self, key: str) -> str:
+        """The same key as the raw Redis client must name it, with the cache's prefix."""
+        return cache.make_and_validate_key(self._key(key))
 
     def state(self, key: str) -> WindowState:
         """A read-only look at the window (one cache round trip)."""
@@ -83,7 +87,7 @@ class SlidingWindow:
         client = _redis_client()
         if client is not None:
             pairs = client.zrangebyscore(
-                self._key(key), f"({now - self.rate.seconds!r}", "+inf", withscores=True
+                self._redis_key(key), f"({now - self.rate.seconds!r}", "+inf", withscores=True
             )
             events = {member.decode(): at for member, at in pairs}
         else:
@@ -114,7 +118,7 @@ class SlidingWindow:
                 client.eval(
                     _ACQUIRE_SCRIPT,
                     1,
-                    self._key(key),
+                    self._redis_key(key),
                     repr(now),
                     self.rate.seconds,
                     self.rate.count,
@@ -131,7 +135,7 @@ class SlidingWindow:
         """Take back an event recorded by `acquire` whose action did not happen."""
         client = _redis_client()
         if client is not None:
-            client.zrem(self._key(key), token)
+            client.zrem(self._redis_key(key), token)
             return
         with _local_lock:
             events = cache.get(self._key(key), {})
@@ -139,7 +143,11 @@ class SlidingWindow:
             cache.set(self._key(key), events, self.rate.seconds + 1)
 
     def reset(self, key: str) -> None:
-        cache.delete(self._key(key))
+        client = _redis_client()
+        if client is not None:
+            client.delete(self._redis_key(key))
+        else:
+            cache.delete(self._key(key))
 
     def _wait_for_new(self, events: dict[str, float], now: float) -> float:
         if len(events) < self.rate.count:
