@@ -1,4 +1,3 @@
-import phonenumbers
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -6,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.age import age_today
+from accounts.phone import region_of
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.]{2,24}\Z"
 username_validator = RegexValidator(
@@ -72,7 +72,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """ISO region of the verified phone number, or None without one."""
         if not self.phone_verified:
             return None
-        return phonenumbers.region_code_for_number(phonenumbers.parse(self.phone_number))
+        return region_of(self.phone_number)
 
     @property
     def age(self) -> int:

@@ -1,5 +1,7 @@
 """Phone number parsing with `phonenumbers`: any format it parses, stored as E.164."""
 
+from functools import lru_cache
+
 import phonenumbers
 
 from accounts.errors import InvalidPhoneNumber
@@ -14,3 +16,9 @@ def phone_number_to_e164(raw: str, region: str | None = None) -> str:
     if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber()
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=65536)
+def region_of(e164: str) -> str | None:
+    """The ISO region of a stored E.164 number (cached: the DM policy asks per recipient)."""
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))

@@ -11,8 +11,9 @@ class Folder(models.TextChoices):
 class Conversation(models.Model):
     """One conversation per pair of users: `user_low` has the smaller id."""
 
+    # Indexed by the pair constraint, which starts with it.
     user_low = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     user_high = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
@@ -41,11 +42,15 @@ class Conversation(models.Model):
 class Participant(models.Model):
     """One user's side of a conversation: folder, read position, unread count, hidden."""
 
+    # Both indexed by the indexes below, which start with them.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="participants"
+        Conversation, on_delete=models.CASCADE, related_name="participants", db_index=False
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="participations",
+        db_index=False,
     )
     other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     folder = models.CharField(max_length=8, choices=Folder.choices, default=Folder.INBOX)
@@ -79,8 +84,9 @@ class Participant(models.Model):
 
 
 class Message(models.Model):
+    # Indexed by message_history and friends below, which start with it.
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     seq = models.PositiveIntegerField()
     sender = models.ForeignKey(
