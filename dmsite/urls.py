@@ -13,6 +13,10 @@ urlpatterns = [
     path("api/v1/", include("moderation.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The browser pages (after the API, so that no page pattern shadows an API path).
+    path("", include("accounts.urls")),
+    path("", include("privacy.urls")),
+    path("", include("messaging.urls")),
 ]
 
 handler400 = json_error_view(400, "invalid", "Bad request.", defaults.bad_request)

@@ -1,6 +1,6 @@
 """Reads of messaging shaped for their callers, each a fixed number of queries."""
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 
 from accounts.models import User
 from dmsite.errors import NotFound
@@ -47,6 +47,14 @@ def unread_total(*, user: User) -> int:
         user=user, folder=Folder.INBOX, hidden=False, muted=False
     ).aggregate(total=Sum("unread_count"))["total"]
     return total or 0
+
+
+def last_message_id(*, user: User) -> int:
+    """The newest message id in any of my conversations: where a page's socket starts `sync`."""
+    last = Participant.objects.filter(user=user).aggregate(
+        last=Max("conversation__last_message_id")
+    )["last"]
+    return last or 0
 
 
 def read_receipts_on(*, participant: Participant) -> bool:

@@ -12,7 +12,6 @@ from dmsite.errors import ApiError
 from moderation import services
 from moderation.models import ModerationAction, Report, ReportStatus
 
-
 admin.site.site_header = "dmsite moderation"
 admin.site.site_title = "dmsite moderation"
 admin.site.index_title = "Reports queue and audit log"

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.sms import LocmemBackend
@@ -26,6 +27,26 @@ def _isolated(settings):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Django's default PBKDF2 costs ~0.5 s per user and the suites make thousands.
+    # Live servers of browser tests do not know this hasher: see tests/e2e.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)`: a client that authenticates with the user's API token."""
+
+    def make(user) -> APIClient:
+        token, _ = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
 
 
 @pytest.fixture

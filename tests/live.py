@@ -95,10 +95,11 @@ def start_daphne(live_server_env, tmp_path):
     """Start one more Daphne process; all are stopped at the end of the test."""
     servers: list[LiveServer] = []
 
-    def start(**extra_env: str) -> LiveServer:
-        port = _free_port()
+    def start(port: int | None = None, **extra_env: str) -> LiveServer:
+        """`port`: listen where a stopped server listened (a restart); else a free port."""
+        port = port or _free_port()
         log_path = tmp_path / f"daphne-{port}.log"
-        with open(log_path, "wb") as log:
+        with open(log_path, "ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own daphne, fixed arguments
                 [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "dmsite.asgi:application"],
                 cwd=PROJECT_ROOT,

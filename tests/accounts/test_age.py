@@ -62,12 +62,6 @@ def test_age_today_turns_at_midnight(time_machine, today, born, age):
 # Sign-up.
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def register(api, date_of_birth: datetime.date | str, username: str = "teen"):
     body = {
         "username": username,

@@ -18,12 +18,6 @@ MISSING = object()
 T0 = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def alice() -> User:
     return UserFactory(username="Alice")

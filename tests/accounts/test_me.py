@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 ME = "/api/v1/me"
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def user() -> User:
     return UserFactory(

@@ -32,12 +32,6 @@ T0 = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
 MISSING = object()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def frozen(time_machine):
     time_machine.move_to(T0, tick=False)

@@ -24,12 +24,6 @@ MISSING = object()
 TOMORROW = object()
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def register_body(**changes) -> dict:
     body = {"username": "alice", "password": "a-long-secret-9", "date_of_birth": "2000-01-02"}
     for field, value in changes.items():

@@ -27,12 +27,6 @@ from dmsite.errors import (
 from tests.factories import PASSWORD, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's real cost would only slow the suite down.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def handle(exc):
     response = api_exception_handler(exc, {})
     assert response is not None

@@ -3,33 +3,12 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from messaging import services as messaging_services
 from messaging.models import Message
 from privacy import services as privacy_services
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Django's default PBKDF2 costs ~0.5 s per user; this suite makes many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def client_for():
-    """A client that authenticates as `user` with their API token, as a real app does."""
-
-    def make(user: User) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-        return client
-
-    return make
 
 
 def befriend(a: User, b: User) -> None:

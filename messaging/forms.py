@@ -1,0 +1,46 @@
+"""Forms of the chat pages: they parse input; the send service owns the message rules."""
+
+from django import forms
+from django.conf import settings
+
+from accounts.forms import ServiceForm, clean_text
+
+
+class MessageForm(ServiceForm):
+    """The composer. Empty and too-long bodies are the send service's errors, not the form's."""
+
+    body = forms.CharField(
+        label="Message",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(
+            attrs={"rows": 1, "placeholder": "Send a message…", "autocomplete": "off"}
+        ),
+    )
+    client_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        attrs = self.fields["body"].widget.attrs
+        attrs["maxlength"] = str(settings.DM_MAX_LENGTH)
+        attrs["aria-describedby"] = "composer-error"
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search people",
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Search",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_q(self) -> str:
+        return clean_text(self.cleaned_data["q"]).strip()

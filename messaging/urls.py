@@ -1,0 +1,20 @@
+"""Chat pages (the API is in messaging/api/urls.py, the socket in messaging/routing.py)."""
+
+from django.urls import path
+
+from messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("requests", views.requests_folder, name="requests"),
+    path("home", views.home, name="home"),
+    path("search", views.search, name="search"),
+    path("c/<int:conversation_id>", views.conversation, name="conversation"),
+    path("c/<int:conversation_id>/send", views.conversation_send, name="send"),
+    path("c/<int:conversation_id>/accept", views.conversation_accept, name="accept"),
+    path("c/<int:conversation_id>/delete", views.conversation_delete, name="delete"),
+    path("u/<str:username>", views.profile, name="profile"),
+    path("u/<str:username>/message", views.open_chat, name="open_chat"),
+]
