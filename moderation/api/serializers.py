@@ -1,9 +1,11 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dmsite.fields import StrictBooleanField, StrictCharField
 from moderation.models import Report, ReportReason, TargetType
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class ReportTargetField(serializers.Field):
     """A number (any target), or a username for `user` targets."""
 
