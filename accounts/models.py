@@ -27,6 +27,13 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
+    def lock_rows(self, *users) -> None:
+        """Lock these users' rows until the transaction ends, always in id order (no deadlock).
+
+        Follows and blocks of a pair, and sends between two users, serialize on them.
+        """
+        list(self.select_for_update().filter(pk__in=[user.pk for user in users]).order_by("pk"))
+
     def create_superuser(self, username, password=None, **fields):
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(username, password, **fields)

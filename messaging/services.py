@@ -90,11 +90,13 @@ def message_send(
     if recipient is None or recipient.pk == sender.pk:
         check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
     with transaction.atomic():
+        # Both users' rows stay locked until commit. So every message a user can see gets
+        # its id in commit order, and `sync {after: id}` can never skip one committed late;
+        # and parallel sends cannot pass a message-request limit together.
+        User.objects.lock_rows(sender, recipient)
         low, high = _pair(sender, recipient)
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        # Decided under the conversation's lock, so parallel sends cannot pass a
-        # message-request limit together; a denial rolls the new conversation back.
+        # Decided under the lock; a denial rolls a new conversation back.
         decision = check_can_dm(sender, recipient)
         release_limits = acquire_send_limits(sender, recipient)
         try:

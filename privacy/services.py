@@ -12,11 +12,6 @@ from privacy.models import Block, PrivacySettings
 from privacy.selectors import is_blocked, privacy_settings_for
 
 
-def _lock_pair(a: User, b: User) -> None:
-    """Lock both users' rows, in id order, so a follow and a block between them serialize."""
-    list(User.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk"))
-
-
 def follow_create(*, follower: User, followee: User) -> bool:
     """Follow `followee`; True when a new follow was made, False when it already existed.
 
@@ -27,7 +22,7 @@ def follow_create(*, follower: User, followee: User) -> bool:
     window = SlidingWindow("follow", settings.RATE_FOLLOWS)
     with transaction.atomic():
         # Checked under the pair's lock: a block made at the same moment cannot be missed.
-        _lock_pair(follower, followee)
+        User.objects.lock_rows(follower, followee)
         if not followee.is_active or is_blocked(blocker=followee, blocked=follower):
             raise NotFound("No such user.")
         if is_blocked(blocker=follower, blocked=followee):
@@ -54,7 +49,7 @@ def block_create(*, blocker: User, blocked: User) -> bool:
     if blocker.pk == blocked.pk:
         raise InvalidInput("You cannot block yourself.")
     with transaction.atomic():
-        _lock_pair(blocker, blocked)
+        User.objects.lock_rows(blocker, blocked)
         _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
         Follow.objects.filter(
             Q(follower=blocker, followee=blocked) | Q(follower=blocked, followee=blocker)
