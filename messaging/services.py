@@ -178,7 +178,11 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         read_up_to = max(locked.last_read_message_id, read_up_to)
         unread = (
-            Message.objects.filter(conversation_id=participant.conversation_id, id__gt=read_up_to)
+            Message.objects.filter(
+                conversation_id=participant.conversation_id,
+                id__gt=read_up_to,
+                unsent_at__isnull=True,  # a tombstone is nothing to read
+            )
             .exclude(sender_id=participant.user_id)
             .count()
         )
@@ -242,6 +246,12 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    # Not yet read by the recipient: it no longer counts as unread.
+    Participant.objects.filter(
+        conversation_id=message.conversation_id,
+        last_read_message_id__lt=message.pk,
+        unread_count__gt=0,
+    ).exclude(user_id=message.sender_id).update(unread_count=F("unread_count") - 1)
     events.message_deleted_on_commit(
         message, [message.conversation.user_low_id, message.conversation.user_high_id]
     )

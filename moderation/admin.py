@@ -20,7 +20,8 @@ admin.site.index_title = "Reports queue and audit log"
 class ModerationActionForm(helpers.ActionForm):
     """Shown beside the action menu: every action needs a reason; a suspension a period."""
 
-    reason = forms.CharField(label="Reason", max_length=500, required=False)
+    # No max_length: an invalid action form makes Django say "No action selected".
+    reason = forms.CharField(label="Reason", required=False)
     suspend_days = forms.TypedChoiceField(
         label="Suspend for",
         coerce=int,

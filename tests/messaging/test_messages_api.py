@@ -279,6 +279,31 @@ def test_unsend_erases_the_text_for_both(client_for, pair):
     assert send(friend, me, "next").seq == 3
 
 
+def test_unsending_an_unread_message_lowers_the_unread_count_once(client_for, pair):
+    me, friend = pair
+    first = send(me, friend, "one")
+    second = send(me, friend, "two")
+    friend_api = client_for(friend)
+    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 2
+
+    assert client_for(me).delete(f"/api/v1/messages/{second.pk}").status_code == 204
+    assert client_for(me).delete(f"/api/v1/messages/{second.pk}").status_code == 204
+    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 1
+
+    # Read, then unsent: the count was already 0 and stays 0.
+    _ok(
+        friend_api.post(
+            f"/api/v1/conversations/{first.conversation_id}/read",
+            {"up_to": first.pk},
+            format="json",
+        )
+    )
+    assert client_for(me).delete(f"/api/v1/messages/{first.pk}").status_code == 204
+    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 0
+    # The sender's own count never moves for their own messages.
+    assert _ok(client_for(me).get("/api/v1/me"))["unread_total"] == 0
+
+
 @pytest.mark.parametrize(
     ("seconds", "status"),
     [(-1, 204), (0, 204), (1, 403), (3600, 403)],
