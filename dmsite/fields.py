@@ -16,6 +16,16 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 
+MAX_DB_ID = 2**63 - 1  # ids past this would overflow the database's bigint
+
+
+def db_id_from_text(text: str) -> int | None:
+    """A row id written in a URL or cursor, or None when it cannot be one."""
+    if text.isascii() and text.isdigit() and int(text) <= MAX_DB_ID:
+        return int(text)
+    return None
+
+
 def text_problem(value: str, *, multiline: bool) -> str | None:
     """Why `value` cannot be stored as text, or None when it can."""
     try:

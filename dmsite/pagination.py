@@ -3,6 +3,7 @@
 from rest_framework.pagination import CursorPagination
 
 from dmsite.errors import InvalidInput
+from dmsite.fields import db_id_from_text
 
 
 class NewestFirstPagination(CursorPagination):
@@ -27,7 +28,7 @@ class NewestFirstPagination(CursorPagination):
         if position is None or not position.isprintable():
             return False
         if self.position_is_integer:
-            return position.isascii() and position.isdigit() and int(position) < 2**63
+            return db_id_from_text(position) is not None
         return True
 
     def get_page_size(self, request):

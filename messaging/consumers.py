@@ -17,9 +17,8 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from dmsite.errors import ApiError, first_error_message
-from dmsite.fields import StrictCharField, StrictIntegerField
+from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
-from messaging.api.serializers import MAX_DB_ID
 from messaging.events import message_payload, user_group
 from messaging.models import Message, Participant
 from messaging.policy import dm_decision
@@ -138,7 +137,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
             recipient = participant.other
         else:
-            recipient = User.objects.filter(username__iexact=frame["to"]).first()
+            recipient = selectors.recipient_by_username(frame["to"])
         message, _ = services.message_send(
             sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
         )

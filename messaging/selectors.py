@@ -4,10 +4,9 @@ from django.db.models import Max, QuerySet, Sum
 
 from accounts.models import User
 from dmsite.errors import NotFound
+from dmsite.fields import MAX_DB_ID
 from messaging.models import Folder, Message, Participant
 from privacy.models import PrivacySettings
-
-MAX_DB_ID = 2**63 - 1  # ids past this would overflow the database's bigint
 
 
 def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participant]:
@@ -17,6 +16,11 @@ def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participa
         .select_related("other", "conversation__last_message__sender")
         .order_by("-inbox_key")
     )
+
+
+def recipient_by_username(username: str) -> User | None:
+    """Any user by name, or None; the DM policy decides what the sender may learn."""
+    return User.objects.filter(username__iexact=username).first()
 
 
 def participant_get(*, user: User, conversation_id: int) -> Participant:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
-from dmsite.fields import text_problem
+from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
@@ -224,6 +224,8 @@ def message_unsend(*, user: User, message_id: int) -> Message:
         Message.objects.filter(pk=message_id, conversation__participants__user=user)
         .select_related("conversation")
         .first()
+        if message_id <= MAX_DB_ID  # a larger id would overflow the query, and matches nothing
+        else None
     )
     if message is None:
         raise NotFound("No such message.")

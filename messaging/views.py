@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from dmsite.errors import ApiError, NotFound
+from dmsite.fields import db_id_from_text
 from messaging import selectors, services
 from messaging.errors import DENIAL_ERRORS
 from messaging.forms import MessageForm, SearchForm
@@ -129,7 +130,7 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
             participant=participant, up_to=participant.conversation.last_message_id or 0
         )
     before = request.GET.get("before", "")
-    before = int(before) if before.isascii() and before.isdigit() and len(before) < 19 else None
+    before = db_id_from_text(before)
     history, has_earlier = _history(participant, before)
     me = request.user
     seen_up_to = selectors.seen_up_to(participant=participant)
@@ -253,9 +254,8 @@ def profile(request, username: str):
         decision = dm_decision(request.user, user)
         context.update(
             relationship=relationship,
-            # SPEC: the Message button shows when friends; the policy may still deny a send,
-            # and the conversation then says why.
-            message_button=relationship.friends and not relationship.blocked,
+            # The policy may still deny a send; the conversation then says why.
+            message_button=relationship.message_button,
             can_message=decision.allowed,
         )
     return render(request, "messaging/profile.html", context)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_deactivate
 from dmsite.errors import InvalidInput, NotFound
+from dmsite.fields import MAX_DB_ID
 from dmsite.ratelimit import SlidingWindow
 from messaging.models import Conversation, Message, Participant
-from messaging.selectors import MAX_DB_ID
 from messaging.services import message_erase
 from moderation import snapshots
 from moderation.errors import CannotReportSelf

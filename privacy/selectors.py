@@ -124,6 +124,11 @@ class Relationship:
     def friends(self) -> bool:
         return self.following and self.followed_by
 
+    @property
+    def message_button(self) -> bool:
+        """SPEC: the profile's Message button shows when friends (a block removes follows)."""
+        return self.friends
+
 
 def relationship_between(*, viewer: User, user: User) -> Relationship:
     """How `viewer` stands to `user`, in one query."""

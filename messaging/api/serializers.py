@@ -2,9 +2,8 @@
 
 from rest_framework import serializers
 
-from dmsite.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
 from messaging.models import Folder, Message, Participant
-from messaging.selectors import MAX_DB_ID
 
 
 class MessageSerializer(serializers.ModelSerializer):

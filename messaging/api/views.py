@@ -7,12 +7,10 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
-from accounts.models import User
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
 from messaging import selectors, services
 from messaging.api.serializers import (
-    MAX_DB_ID,
     ConversationOpenSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
@@ -51,11 +49,6 @@ def message_data(message, participant=None) -> dict:
             "seen_up_to": selectors.seen_up_to(participant=participant),
         }
     return MessageSerializer(message, context=context).data
-
-
-def recipient_by_username(username: str) -> User | None:
-    """Any user by name, or None; the DM policy decides what the sender may learn."""
-    return User.objects.filter(username__iexact=username).first()
 
 
 def _participant(request, conversation_id: int):
@@ -169,7 +162,7 @@ class MessageSendView(APIView):
         data = request_data(MessageToSerializer, request)
         message, created = services.message_send(
             sender=request.user,
-            recipient=recipient_by_username(data["to"]),
+            recipient=selectors.recipient_by_username(data["to"]),
             body=data["body"],
             client_id=data.get("client_id"),
         )
@@ -184,8 +177,6 @@ class MessageSendView(APIView):
 class MessageDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, message_id):
-        if message_id > MAX_DB_ID:
-            message_id = 0  # no such row; never sent to the database as an overflow
         services.message_unsend(user=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -30,7 +30,7 @@ def profile_data(*, viewer, user) -> dict:
             "friends": relationship.friends,
             "blocked": relationship.blocked,
         },
-        "message_button": relationship.friends,
+        "message_button": relationship.message_button,
     }
 
 
