@@ -1,7 +1,5 @@
 """Forms of the account pages: they parse input; the services decide and raise typed errors."""
 
-import datetime
-
 from django import forms
 
 from accounts.models import username_validator
@@ -67,12 +65,6 @@ class SignUpForm(ServiceForm):
 
     def clean_display_name(self) -> str:
         return clean_text(self.cleaned_data["display_name"])
-
-    def clean_date_of_birth(self) -> datetime.date:
-        value = self.cleaned_data["date_of_birth"]
-        if value.year < 1900:
-            raise forms.ValidationError("Must be a real date of birth.")
-        return value
 
 
 class LogInForm(ServiceForm):

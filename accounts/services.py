@@ -33,6 +33,8 @@ from dmsite.ratelimit import SlidingWindow
 
 logger = logging.getLogger(__name__)
 
+EARLIEST_BIRTH_YEAR = 1900
+
 
 def _signup_window() -> SlidingWindow:
     return SlidingWindow("signup", settings.RATE_SIGNUPS)
@@ -50,6 +52,11 @@ def user_register(
         raise InvalidInput(
             "Date of birth cannot be in the future.",
             fields={"date_of_birth": ["Date of birth cannot be in the future."]},
+        )
+    if date_of_birth.year < EARLIEST_BIRTH_YEAR:
+        raise InvalidInput(
+            "Must be a real date of birth.",
+            fields={"date_of_birth": ["Must be a real date of birth."]},
         )
     if age_today(date_of_birth) < settings.ACCOUNT_MIN_AGE:
         raise AgeTooYoung()

@@ -1,7 +1,5 @@
 """Shapes of the accounts API: input parsing and output, no rules."""
 
-import datetime
-
 from rest_framework import serializers
 
 from accounts.models import USERNAME_PATTERN, User
@@ -32,11 +30,6 @@ class RegisterSerializer(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
     date_of_birth = StrictDateField()
     display_name = StrictCharField(max_length=50, required=False, allow_blank=True, default="")
-
-    def validate_date_of_birth(self, value: datetime.date) -> datetime.date:
-        if value.year < 1900:
-            raise serializers.ValidationError("Must be a real date of birth.")
-        return value
 
 
 class LoginSerializer(serializers.Serializer):
