@@ -58,3 +58,15 @@ def written(*users: User) -> tuple:
         ),
         [windows(user) for user in users],
     )
+
+
+def ok(response, status: int = 200) -> dict:
+    """The response's JSON, after checking its status."""
+    assert response.status_code == status, response.content
+    return response.json()
+
+
+def refused(response, status: int, code: str) -> None:
+    """The response is the SPEC error `code` with `status`."""
+    assert response.status_code == status, response.content
+    assert response.json()["code"] == code

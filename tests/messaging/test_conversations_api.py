@@ -10,7 +10,7 @@ from accounts.services import user_deactivate
 from messaging.models import Conversation, Message, Participant
 from privacy import services as privacy_services
 from tests.factories import UserFactory
-from tests.messaging.state import befriend, send, set_preference, written
+from tests.messaging.state import befriend, ok, refused, send, set_preference, written
 
 pytestmark = pytest.mark.django_db
 
@@ -27,30 +27,13 @@ CONVERSATION_FIELDS = {
 }
 
 
-def _ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def _refused(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code
-
-
 def _inbox(api, folder: str | None = None) -> list[dict]:
     url = "/api/v1/conversations" + (f"?folder={folder}" if folder else "")
-    return _ok(api.get(url))["results"]
+    return ok(api.get(url))["results"]
 
 
 def _unread_total(api) -> int:
-    return _ok(api.get("/api/v1/me"))["unread_total"]
-
-
-@pytest.fixture
-def pair():
-    me, friend = UserFactory.create_batch(2)
-    befriend(me, friend)
-    return me, friend
+    return ok(api.get("/api/v1/me"))["unread_total"]
 
 
 # List
@@ -109,7 +92,7 @@ def test_bad_folder_is_invalid(client_for, pair, folder):
 
     response = client_for(me).get("/api/v1/conversations", {"folder": folder})
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
 
 
 def test_pinned_first_then_newest_activity(client_for):
@@ -136,7 +119,7 @@ def test_pinned_first_then_newest_activity(client_for):
 
     assert order() == [third, second, first]
     with at(5):
-        _ok(api.patch(f"/api/v1/conversations/{first}", {"pinned": True}, format="json"))
+        ok(api.patch(f"/api/v1/conversations/{first}", {"pinned": True}, format="json"))
     assert order() == [first, third, second]
     with at(6):
         send(others[1], me, "news")  # new activity moves the conversation up
@@ -144,9 +127,9 @@ def test_pinned_first_then_newest_activity(client_for):
     with at(7):
         send(me, others[2], "mine counts too")  # so does my own message
     assert order() == [first, third, second]
-    _ok(api.patch(f"/api/v1/conversations/{second}", {"pinned": True}, format="json"))
+    ok(api.patch(f"/api/v1/conversations/{second}", {"pinned": True}, format="json"))
     assert order() == [second, first, third]  # among the pinned, newest activity first
-    _ok(api.patch(f"/api/v1/conversations/{second}", {"pinned": False}, format="json"))
+    ok(api.patch(f"/api/v1/conversations/{second}", {"pinned": False}, format="json"))
     assert order() == [first, third, second]
 
 
@@ -157,11 +140,11 @@ def test_list_is_cursor_paginated(client_for):
         send(other, me, "hi")
     api = client_for(me)
 
-    first_page = _ok(api.get("/api/v1/conversations", {"limit": 2}))
+    first_page = ok(api.get("/api/v1/conversations", {"limit": 2}))
     seen = [c["id"] for c in first_page["results"]]
     url = first_page["next"]
     while url:
-        page = _ok(api.get(url))
+        page = ok(api.get(url))
         seen += [c["id"] for c in page["results"]]
         url = page["next"]
 
@@ -173,8 +156,8 @@ def test_list_is_cursor_paginated(client_for):
 
 
 def test_unauthenticated_is_refused(api):
-    _refused(api.get("/api/v1/conversations"), 401, "not_authenticated")
-    _refused(
+    refused(api.get("/api/v1/conversations"), 401, "not_authenticated")
+    refused(
         api.post("/api/v1/messages", {"to": "x", "body": "y"}, format="json"),
         401,
         "not_authenticated",
@@ -193,18 +176,18 @@ def test_open_sends_nothing_and_is_found_again(client_for, pair):
     )
     again = api.post("/api/v1/conversations", {"username": friend.username}, format="json")
 
-    data = _ok(created, 201)
+    data = ok(created, 201)
     assert set(data) == CONVERSATION_FIELDS
     assert data["other_user"]["username"] == friend.username
     assert (data["folder"], data["last_message"], data["unread_count"]) == ("inbox", None, 0)
     assert data["can_send"] is True
-    assert _ok(again)["id"] == data["id"]
+    assert ok(again)["id"] == data["id"]
     assert Message.objects.count() == 0
     assert Conversation.objects.count() == 1
     assert _inbox(client_for(friend)) == []
     assert _inbox(client_for(friend), "requests") == []
     assert _unread_total(client_for(friend)) == 0
-    assert _ok(api.get(f"/api/v1/conversations/{data['id']}"))["id"] == data["id"]
+    assert ok(api.get(f"/api/v1/conversations/{data['id']}"))["id"] == data["id"]
 
 
 def test_open_from_the_other_side_finds_the_same_conversation(client_for, pair):
@@ -215,7 +198,7 @@ def test_open_from_the_other_side_finds_the_same_conversation(client_for, pair):
         "/api/v1/conversations", {"username": friend.username}, format="json"
     )
 
-    data = _ok(response)
+    data = ok(response)
     assert data["id"] == message.conversation_id
     assert data["unread_count"] == 1
 
@@ -224,7 +207,7 @@ def test_open_with_someone_who_does_not_accept_messages(client_for):
     me, private = UserFactory.create_batch(2)
     set_preference(private, "no_one")
 
-    data = _ok(
+    data = ok(
         client_for(me).post("/api/v1/conversations", {"username": private.username}, format="json"),
         201,
     )
@@ -268,14 +251,14 @@ def test_open_refused(client_for, username, status, code):
         "/api/v1/conversations", {"username": names.get(username, username)}, format="json"
     )
 
-    _refused(response, status, code)
+    refused(response, status, code)
     assert written(me, blocker, gone) == before
 
 
 def test_open_without_username_is_invalid(client_for, pair):
     me, _ = pair
 
-    _refused(client_for(me).post("/api/v1/conversations", {}, format="json"), 400, "invalid")
+    refused(client_for(me).post("/api/v1/conversations", {}, format="json"), 400, "invalid")
     assert Conversation.objects.count() == 0
 
 
@@ -286,7 +269,7 @@ def test_get_one(client_for, pair):
     me, friend = pair
     message = send(me, friend, "hi")
 
-    data = _ok(client_for(friend).get(f"/api/v1/conversations/{message.conversation_id}"))
+    data = ok(client_for(friend).get(f"/api/v1/conversations/{message.conversation_id}"))
 
     assert set(data) == CONVERSATION_FIELDS
     assert (data["id"], data["other_user"]["username"]) == (message.conversation_id, me.username)
@@ -299,17 +282,17 @@ def test_mute_and_pin(client_for, pair):
     api = client_for(me)
     url = f"/api/v1/conversations/{conversation_id}"
 
-    muted = _ok(api.patch(url, {"muted": True}, format="json"))
+    muted = ok(api.patch(url, {"muted": True}, format="json"))
     assert (muted["muted"], muted["pinned"]) == (True, False)
-    pinned = _ok(api.patch(url, {"pinned": True}, format="json"))
+    pinned = ok(api.patch(url, {"pinned": True}, format="json"))
     assert (pinned["muted"], pinned["pinned"]) == (True, True)
-    both = _ok(api.patch(url, {"muted": False, "pinned": False}, format="json"))
+    both = ok(api.patch(url, {"muted": False, "pinned": False}, format="json"))
     assert (both["muted"], both["pinned"]) == (False, False)
-    unchanged = _ok(api.patch(url, {}, format="json"))
+    unchanged = ok(api.patch(url, {}, format="json"))
     assert (unchanged["muted"], unchanged["pinned"]) == (False, False)
     # My settings are mine: the other side is untouched.
-    _ok(api.patch(url, {"muted": True, "pinned": True}, format="json"))
-    theirs = _ok(client_for(friend).get(url))
+    ok(api.patch(url, {"muted": True, "pinned": True}, format="json"))
+    theirs = ok(client_for(friend).get(url))
     assert (theirs["muted"], theirs["pinned"]) == (False, False)
 
 
@@ -336,7 +319,7 @@ def test_mute_and_pin_bad_types(client_for, pair, payload):
         f"/api/v1/conversations/{conversation_id}", payload, format="json"
     )
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
     assert written(me, friend) == before
     assert Participant.objects.filter(muted=True).count() == 0
 
@@ -377,7 +360,7 @@ def test_hidden_comes_back_when_i_write(client_for, pair):
         f"/api/v1/conversations/{conversation_id}/messages", {"body": "back"}, format="json"
     )
 
-    _ok(sent, 201)
+    ok(sent, 201)
     assert [c["id"] for c in _inbox(api)] == [conversation_id]
 
 
@@ -425,7 +408,7 @@ def test_conversations_i_am_not_in_are_not_found(client_for, method, route, payl
         getattr(api, method)(url, payload, format="json") if payload else getattr(api, method)(url)
     )
 
-    _refused(response, 404, "not_found")
+    refused(response, 404, "not_found")
     assert written(me, a, b) == before
 
 
@@ -440,13 +423,13 @@ def test_accept_moves_a_request_into_the_inbox(client_for):
     api = client_for(me)
     assert _unread_total(api) == 0
 
-    data = _ok(api.post(f"/api/v1/conversations/{conversation_id}/accept"))
+    data = ok(api.post(f"/api/v1/conversations/{conversation_id}/accept"))
 
     assert (data["id"], data["folder"], data["unread_count"]) == (conversation_id, "inbox", 2)
     assert [c["id"] for c in _inbox(api)] == [conversation_id]
     assert _inbox(api, "requests") == []
     assert _unread_total(api) == 2
-    again = _ok(api.post(f"/api/v1/conversations/{conversation_id}/accept"))
+    again = ok(api.post(f"/api/v1/conversations/{conversation_id}/accept"))
     assert again["folder"] == "inbox"
 
 
@@ -462,15 +445,15 @@ def test_read_lowers_unread_count_and_total(client_for, pair):
     assert _inbox(api)[0]["unread_count"] == 3
     assert _unread_total(api) == 3
 
-    assert _ok(api.post(url, {"up_to": second.pk}, format="json"))["unread_count"] == 1
+    assert ok(api.post(url, {"up_to": second.pk}, format="json"))["unread_count"] == 1
     assert _inbox(api)[0]["unread_count"] == 1
     assert _unread_total(api) == 1
     # Reading never goes backwards.
-    assert _ok(api.post(url, {"up_to": first.pk}, format="json"))["unread_count"] == 1
-    assert _ok(api.post(url, {"up_to": third.pk}, format="json"))["unread_count"] == 0
+    assert ok(api.post(url, {"up_to": first.pk}, format="json"))["unread_count"] == 1
+    assert ok(api.post(url, {"up_to": third.pk}, format="json"))["unread_count"] == 0
     assert _unread_total(api) == 0
     # Up to a later id than exists: everything so far is read, and new ones count.
-    assert _ok(api.post(url, {"up_to": 2**63 - 1}, format="json"))["unread_count"] == 0
+    assert ok(api.post(url, {"up_to": 2**63 - 1}, format="json"))["unread_count"] == 0
     send(friend, me, "new")
     assert _unread_total(api) == 1
     # The other side's count is its own.
@@ -489,7 +472,7 @@ def test_unread_total_skips_muted_and_requests(client_for):
     api = client_for(me)
     assert _unread_total(api) == 3
 
-    _ok(api.patch(f"/api/v1/conversations/{muted}", {"muted": True}, format="json"))
+    ok(api.patch(f"/api/v1/conversations/{muted}", {"muted": True}, format="json"))
 
     assert _unread_total(api) == 2
     by_id = {c["id"]: c["unread_count"] for c in _inbox(api)}
@@ -520,5 +503,5 @@ def test_read_bad_up_to(client_for, pair, payload):
         f"/api/v1/conversations/{conversation_id}/read", payload, format="json"
     )
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
     assert written(me, friend) == before

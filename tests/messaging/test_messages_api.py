@@ -11,7 +11,7 @@ from dmsite.env import Rate
 from messaging.models import Message
 from privacy import services as privacy_services
 from tests.factories import UserFactory
-from tests.messaging.state import befriend, send, set_preference, written
+from tests.messaging.state import befriend, ok, refused, send, set_preference, written
 
 pytestmark = pytest.mark.django_db
 
@@ -27,25 +27,8 @@ MESSAGE_FIELDS = {
 }
 
 
-def _ok(response, status: int = 200) -> dict:
-    assert response.status_code == status, response.content
-    return response.json()
-
-
-def _refused(response, status: int, code: str) -> None:
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code
-
-
-@pytest.fixture
-def pair():
-    me, friend = UserFactory.create_batch(2)
-    befriend(me, friend)
-    return me, friend
-
-
 def _history(api, conversation_id: int) -> list[dict]:
-    return _ok(api.get(f"/api/v1/conversations/{conversation_id}/messages"))["results"]
+    return ok(api.get(f"/api/v1/conversations/{conversation_id}/messages"))["results"]
 
 
 # History
@@ -62,7 +45,7 @@ def test_history_walks_every_message_once_newest_first(settings, client_for, pai
 
     pages, url = [], f"/api/v1/conversations/{conversation_id}/messages?limit=20"
     while url:
-        page = _ok(api.get(url))
+        page = ok(api.get(url))
         pages.append(page)
         url = page["next"]
 
@@ -77,7 +60,7 @@ def test_history_walks_every_message_once_newest_first(settings, client_for, pai
     assert all(set(m) == MESSAGE_FIELDS for m in walked)  # no `seen`: receipts are off
     assert {m["conversation"] for m in walked} == {conversation_id}
     # And back again from the last page.
-    back = _ok(api.get(pages[2]["previous"]))
+    back = ok(api.get(pages[2]["previous"]))
     assert [m["id"] for m in back["results"]] == [m["id"] for m in pages[1]["results"]]
 
 
@@ -113,7 +96,7 @@ def test_history_bad_page_is_invalid(client_for, pair, params):
 
     response = client_for(me).get(f"/api/v1/conversations/{conversation_id}/messages", params)
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
 
 
 @pytest.mark.parametrize("params", BAD_PAGES)
@@ -123,7 +106,7 @@ def test_inbox_bad_page_is_invalid(client_for, pair, params):
 
     response = client_for(me).get("/api/v1/conversations", params)
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
 
 
 @pytest.mark.parametrize("params", NOT_AN_ID)
@@ -145,7 +128,7 @@ def test_history_huge_limit_is_capped(client_for, pair):
         f"/api/v1/conversations/{conversation_id}/messages", {"limit": "9" * 30}
     )
 
-    assert [m["body"] for m in _ok(response)["results"]] == ["hi"]
+    assert [m["body"] for m in ok(response)["results"]] == ["hi"]
 
 
 def test_huge_cursor_position_is_not_a_server_error(client_for, pair):
@@ -178,7 +161,7 @@ def test_send_by_conversation(client_for, pair):
         format="json",
     )
 
-    data = _ok(response, 201)
+    data = ok(response, 201)
     assert set(data) == MESSAGE_FIELDS
     message = Message.objects.get(pk=data["id"])
     assert data == {
@@ -199,10 +182,10 @@ def test_send_by_username_creates_the_conversation_once(client_for, pair):
     me, friend = pair
     api = client_for(me)
 
-    first = _ok(
+    first = ok(
         api.post("/api/v1/messages", {"to": friend.username, "body": "one"}, format="json"), 201
     )
-    second = _ok(
+    second = ok(
         api.post("/api/v1/messages", {"to": friend.username.upper(), "body": "two"}, format="json"),
         201,
     )
@@ -211,7 +194,7 @@ def test_send_by_username_creates_the_conversation_once(client_for, pair):
     assert (first["seq"], second["seq"]) == (1, 2)
     assert first["conversation"] == second["conversation"]
     assert (first["client_id"], first["sender"]) == ("", me.username)
-    inbox = _ok(client_for(friend).get("/api/v1/conversations"))["results"]
+    inbox = ok(client_for(friend).get("/api/v1/conversations"))["results"]
     assert [(c["id"], c["unread_count"]) for c in inbox] == [(first["conversation"], 2)]
     assert inbox[0]["last_message"]["body"] == "two"
 
@@ -236,7 +219,7 @@ def test_send_by_username_bad_recipient(client_for, pair, payload, status, code)
 
     response = client_for(me).post("/api/v1/messages", payload, format="json")
 
-    _refused(response, status, code)
+    refused(response, status, code)
     assert written(me, friend) == before
 
 
@@ -249,7 +232,7 @@ def test_send_bad_json(client_for, pair, body):
         "/api/v1/messages", body.encode("latin-1"), content_type="application/json"
     )
 
-    _refused(response, 400, "invalid")
+    refused(response, 400, "invalid")
     assert written(me, friend) == before
 
 
@@ -271,7 +254,7 @@ def test_unsend_erases_the_text_for_both(client_for, pair):
             (oops.pk, 2, "", True),
             (first.pk, 1, "keep me", False),
         ]
-        last = _ok(client_for(user).get(f"/api/v1/conversations/{oops.conversation_id}"))
+        last = ok(client_for(user).get(f"/api/v1/conversations/{oops.conversation_id}"))
         assert (last["last_message"]["body"], last["last_message"]["unsent"]) == ("", True)
     assert Message.objects.get(pk=oops.pk).body == ""
     assert api.delete(f"/api/v1/messages/{oops.pk}").status_code == 204  # already gone: fine
@@ -284,14 +267,14 @@ def test_unsending_an_unread_message_lowers_the_unread_count_once(client_for, pa
     first = send(me, friend, "one")
     second = send(me, friend, "two")
     friend_api = client_for(friend)
-    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 2
+    assert ok(friend_api.get("/api/v1/me"))["unread_total"] == 2
 
     assert client_for(me).delete(f"/api/v1/messages/{second.pk}").status_code == 204
     assert client_for(me).delete(f"/api/v1/messages/{second.pk}").status_code == 204
-    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 1
+    assert ok(friend_api.get("/api/v1/me"))["unread_total"] == 1
 
     # Read, then unsent: the count was already 0 and stays 0.
-    _ok(
+    ok(
         friend_api.post(
             f"/api/v1/conversations/{first.conversation_id}/read",
             {"up_to": first.pk},
@@ -299,9 +282,9 @@ def test_unsending_an_unread_message_lowers_the_unread_count_once(client_for, pa
         )
     )
     assert client_for(me).delete(f"/api/v1/messages/{first.pk}").status_code == 204
-    assert _ok(friend_api.get("/api/v1/me"))["unread_total"] == 0
+    assert ok(friend_api.get("/api/v1/me"))["unread_total"] == 0
     # The sender's own count never moves for their own messages.
-    assert _ok(client_for(me).get("/api/v1/me"))["unread_total"] == 0
+    assert ok(client_for(me).get("/api/v1/me"))["unread_total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -333,7 +316,7 @@ def test_unsend_someone_elses_message_is_denied(client_for, pair):
 
     response = client_for(me).delete(f"/api/v1/messages/{theirs.pk}")
 
-    _refused(response, 403, "permission_denied")
+    refused(response, 403, "permission_denied")
     theirs.refresh_from_db()
     assert (theirs.body, theirs.unsent) == ("mine, not yours", False)
 
@@ -353,7 +336,7 @@ def test_unsend_outside_my_conversations_is_not_found(client_for, pair, which):
 
     response = client_for(me).delete(f"/api/v1/messages/{ids[which]}")
 
-    _refused(response, 404, "not_found")
+    refused(response, 404, "not_found")
     private.refresh_from_db()
     assert (private.body, private.unsent) == ("private", False)
 
@@ -381,17 +364,17 @@ def test_seen_only_when_both_turned_receipts_on(client_for, pair, mine, theirs):
         return {m["id"]: m.get("seen") for m in _history(api, conversation_id)}
 
     before = seen()
-    _ok(
+    ok(
         client_for(friend).post(
             f"/api/v1/conversations/{conversation_id}/read", {"up_to": second.pk}, format="json"
         )
     )
     after = seen()
-    sent = _ok(
+    sent = ok(
         api.post(f"/api/v1/conversations/{conversation_id}/messages", {"body": "4"}, format="json"),
         201,
     )
-    by_name = _ok(
+    by_name = ok(
         api.post("/api/v1/messages", {"to": friend.username, "body": "5"}, format="json"), 201
     )
 
@@ -425,9 +408,9 @@ def test_after_a_block_the_conversation_stays_read_only_for_both(client_for, pai
     url = f"/api/v1/conversations/{conversation_id}"
 
     for api in (blocker_api, blocked_api):
-        inbox = _ok(api.get("/api/v1/conversations"))["results"]
+        inbox = ok(api.get("/api/v1/conversations"))["results"]
         assert [(c["id"], c["can_send"]) for c in inbox] == [(conversation_id, False)]
-        assert _ok(api.get(url))["can_send"] is False
+        assert ok(api.get(url))["can_send"] is False
         assert [m["body"] for m in _history(api, conversation_id)] == ["hello", "hi"]
 
     before = written(blocker, blocked)
@@ -436,23 +419,23 @@ def test_after_a_block_the_conversation_stays_read_only_for_both(client_for, pai
         (blocked_api, blocker.username, 404, "not_found"),
     ]:
         by_conversation = api.post(f"{url}/messages", {"body": "still there?"}, format="json")
-        _refused(by_conversation, status, code)
+        refused(by_conversation, status, code)
         by_name = api.post("/api/v1/messages", {"to": to, "body": "hey"}, format="json")
-        _refused(by_name, status, code)
+        refused(by_name, status, code)
     assert written(blocker, blocked) == before
-    _refused(blocked_api.get(f"/api/v1/users/{blocker.username}"), 404, "not_found")
-    _refused(
+    refused(blocked_api.get(f"/api/v1/users/{blocker.username}"), 404, "not_found")
+    refused(
         blocked_api.post("/api/v1/conversations", {"username": blocker.username}, format="json"),
         404,
         "not_found",
     )
-    profile = _ok(blocker_api.get(f"/api/v1/users/{blocked.username}"))
+    profile = ok(blocker_api.get(f"/api/v1/users/{blocked.username}"))
     assert profile["can_message"] == {"allowed": False, "code": "you_blocked_user"}
 
     # Unblocking lets the blocker write again: the other has written to them before.
     privacy_services.block_delete(blocker=blocker, blocked=blocked)
-    _ok(blocker_api.post(f"{url}/messages", {"body": "sorry"}, format="json"), 201)
-    assert _ok(blocked_api.get(url))["can_send"] is True
+    ok(blocker_api.post(f"{url}/messages", {"body": "sorry"}, format="json"), 201)
+    assert ok(blocked_api.get(url))["can_send"] is True
 
 
 def test_a_request_from_someone_i_then_block_stays_visible(client_for):
@@ -461,10 +444,10 @@ def test_a_request_from_someone_i_then_block_stays_visible(client_for):
     conversation_id = send(stranger, me, "hi").conversation_id
     privacy_services.block_create(blocker=me, blocked=stranger)
 
-    requests = _ok(client_for(me).get("/api/v1/conversations?folder=requests"))["results"]
+    requests = ok(client_for(me).get("/api/v1/conversations?folder=requests"))["results"]
 
     assert [(c["id"], c["can_send"]) for c in requests] == [(conversation_id, False)]
-    _refused(
+    refused(
         client_for(stranger).post(
             f"/api/v1/conversations/{conversation_id}/messages", {"body": "?"}, format="json"
         ),
