@@ -92,6 +92,7 @@ def test_live_message_typing_and_the_unread_badge(alice_and_bob, browser_for):
     expect(row.locator(".convo__unread")).to_have_count(0)
 
     # Typing shows on the other side, for a few seconds.
+    bob_chat.wait_for_function("window.dmsite.socket.isOpen()")  # else no `typing` leaves
     composer(bob_chat).press_sequentially("Yes")
     typing = alice_page.locator("[data-typing]")
     expect(typing).to_have_text("Bob is typing…")

@@ -88,6 +88,8 @@ def test_screenshots_of_the_inbox_a_conversation_and_a_profile(browser_for, scre
     # Bob starts typing in his own browser: Alice sees it live.
     bob_page = browser_for(bob)
     bob_page.goto(page.url)
+    for either in (page, bob_page):  # a keystroke before the socket is up sends no `typing`
+        either.wait_for_function("window.dmsite.socket.isOpen()")
     bob_page.get_by_role("textbox", name="Message Alice").press_sequentially("haha")
     expect(page.locator("[data-typing]")).to_have_text("Bob Rivera is typing…")
     screenshot(page, "conversation")
