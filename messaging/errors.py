@@ -40,6 +40,12 @@ class RequestPending(_Forbidden):
     default_detail = "Wait until they accept your message request before sending more."
 
 
+class GroupFull(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "group_full"
+    default_detail = "This group is full."
+
+
 class EmptyMessage(ApiError):
     default_code = "empty_message"
     default_detail = "Write something before sending."

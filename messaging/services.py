@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -15,8 +15,16 @@ from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
-from messaging.models import Conversation, Folder, Message, Participant
-from messaging.policy import acquire_send_limits, check_can_dm
+from messaging.models import (
+    Conversation,
+    Folder,
+    MemberState,
+    Message,
+    MessageKind,
+    Participant,
+)
+from messaging.policy import acquire_send_limits, check_can_dm, group_send_decision
+from privacy.models import Block
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -73,20 +81,29 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None
+    *,
+    sender: User,
+    recipient: User | None = None,
+    body,
+    client_id=None,
+    conversation: Conversation | None = None,
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user); (message, created).
+    """Send `body` to `recipient` (None: no such user), or into a group; (message, created).
 
+    A group is named by `conversation`; a direct conversation by its `recipient`.
     The same `client_id` from the same sender returns the stored message with
     created False: a retry never makes a duplicate. A denied or invalid send
     writes nothing and counts nothing towards the rate limits.
     """
     text = message_body_clean(body)
     client_id = client_id_clean(client_id)
+    group = conversation if conversation is not None and conversation.is_group else None
     if client_id:
-        stored = _stored_retry(sender, recipient, client_id)
+        stored = _stored_retry(sender, recipient, client_id, group=group)
         if stored is not None:
             return stored, False
+    if group is not None:
+        return _group_send(sender, group, text, client_id)
     if recipient is None or recipient.pk == sender.pk:
         check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
     with transaction.atomic():
@@ -109,7 +126,9 @@ def message_send(
     return message, True
 
 
-def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
+def _stored_retry(
+    sender: User, recipient: User | None, client_id: str, *, group: Conversation | None = None
+) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
         .select_related("sender", "conversation")
@@ -117,8 +136,12 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     )
     if stored is None:
         return None
-    pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
-    if recipient is None or pair != {sender.pk, recipient.pk}:
+    if group is not None:
+        same = stored.conversation_id == group.pk
+    else:
+        pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
+        same = recipient is not None and pair == {sender.pk, recipient.pk}
+    if not same:
         raise InvalidInput(
             "This client_id was already used for another conversation.",
             fields={"client_id": ["Already used for another conversation."]},
@@ -126,13 +149,20 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     return stored
 
 
-def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
-    now = timezone.now()
+def message_insert(
+    conversation, sender, text, *, client_id="", kind=MessageKind.TEXT, now=None
+) -> Message | None:
+    """Append a message with the conversation's next `seq`: None for a `client_id` retry.
+
+    The caller holds the lock that serializes the conversation's writes.
+    """
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             message = Message.objects.create(
                 conversation=conversation,
                 seq=conversation.last_seq + 1,
+                kind=kind,
                 sender=sender,
                 body=text,
                 client_id=client_id,
@@ -146,6 +176,14 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     conversation.last_message = message
     conversation.last_message_at = now
     conversation.save(update_fields=["last_seq", "last_message", "last_message_at"])
+    return message
+
+
+def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
+    now = timezone.now()
+    message = message_insert(conversation, sender, text, client_id=client_id, now=now)
+    if message is None:
+        return None
 
     # Writing back is a reply: the sender's side is in their inbox, visible again.
     mine = _participant_for(conversation, sender, recipient)
@@ -160,6 +198,66 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
     events.message_new_on_commit(message)
     return message
+
+
+def group_lock(conversation_id: int, also=()) -> tuple[Conversation, list[Participant]]:
+    """Lock a group, then its current members' rows and `also`'s; (group, current members).
+
+    Every write of a group (sends, joins, removals, renames) holds this lock, so its
+    `seq` has no gaps; and, as for direct sends, the members' user rows, so the ids of
+    the messages a user can see are handed out in commit order (`sync` is exact). The
+    users are locked in one statement, in id order, so no two writers deadlock.
+    """
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    members = list(
+        Participant.objects.filter(conversation=conversation, state=MemberState.MEMBER)
+        .select_related("user")
+        .order_by("joined_at", "pk")
+    )
+    User.objects.lock_rows(*(member.user for member in members), *also)
+    return conversation, members
+
+
+def group_sides_touch(conversation: Conversation, now, **changes) -> None:
+    """The group rises to the top of its current members' lists, visible again; one UPDATE."""
+    Participant.objects.filter(conversation=conversation, state=MemberState.MEMBER).update(
+        hidden=False,
+        activity_at=now,
+        inbox_key=Participant.inbox_key_expression(conversation.pk, now),
+        **changes,
+    )
+
+
+def _group_send(sender: User, group: Conversation, text: str, client_id: str):
+    with transaction.atomic():
+        conversation, members = group_lock(group.pk)
+        mine = next((member for member in members if member.user_id == sender.pk), None)
+        group_send_decision(sender, mine).raise_if_denied()
+        release_limits = acquire_send_limits(sender, conversation)
+        try:
+            now = timezone.now()
+            message = message_insert(conversation, sender, text, client_id=client_id, now=now)
+            if message is not None:
+                _group_sides_after_send(conversation, sender, now)
+                events.message_new_on_commit(message)
+        except BaseException:
+            release_limits()
+            raise
+    if message is None:  # a parallel retry with the same client_id stored it first
+        return _stored_retry(sender, None, client_id, group=conversation), False
+    return message, True
+
+
+def _group_sides_after_send(conversation, sender, now) -> None:
+    # Unread for every other member, except those who blocked the sender (a placeholder).
+    not_counted = Q(user_id=sender.pk) | Q(
+        user_id__in=Block.objects.filter(blocked=sender).values("blocker_id")
+    )
+    group_sides_touch(
+        conversation,
+        now,
+        unread_count=Case(When(not_counted, then=F("unread_count")), default=F("unread_count") + 1),
+    )
 
 
 def conversation_accept(*, participant: Participant) -> Participant:
@@ -178,14 +276,21 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         read_up_to = max(locked.last_read_message_id, read_up_to)
         unread = (
-            Message.objects.filter(
-                conversation_id=participant.conversation_id,
+            selectors.message_history(participant=locked)
+            .filter(
                 id__gt=read_up_to,
+                kind=MessageKind.TEXT,  # system lines are not counted
                 unsent_at__isnull=True,  # a tombstone is nothing to read
             )
             .exclude(sender_id=participant.user_id)
-            .count()
         )
+        if participant.other_id is None:  # a blocked sender's placeholders are not counted
+            unread = unread.exclude(
+                sender_id__in=Block.objects.filter(blocker_id=participant.user_id).values(
+                    "blocked_id"
+                )
+            )
+        unread = unread.count()
         Participant.objects.filter(pk=participant.pk).update(
             last_read_message_id=read_up_to, unread_count=unread
         )
@@ -254,7 +359,14 @@ def message_erase(*, message: Message) -> Message:
         last_read_message_id__lt=message.pk,
         unread_count__gt=0,
     ).exclude(user_id=message.sender_id).update(unread_count=F("unread_count") - 1)
-    events.message_deleted_on_commit(
-        message, [message.conversation.user_low_id, message.conversation.user_high_id]
-    )
+    conversation = message.conversation
+    if conversation.is_group:
+        told = list(
+            Participant.objects.filter(
+                conversation=conversation, state=MemberState.MEMBER
+            ).values_list("user_id", flat=True)
+        )
+    else:
+        told = [conversation.user_low_id, conversation.user_high_id]
+    events.message_deleted_on_commit(message, told)
     return message

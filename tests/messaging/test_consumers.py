@@ -198,6 +198,7 @@ def _message_json(message_id: int) -> dict:
         "id": message.pk,
         "conversation": message.conversation_id,
         "seq": message.seq,
+        "kind": message.kind,
         "sender": message.sender.username,
         "body": message.body,
         "client_id": message.client_id,
