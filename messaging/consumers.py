@@ -19,9 +19,10 @@ from accounts.models import User
 from dmsite.errors import ApiError, NotFound, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
-from messaging.events import blocked_placeholder, message_payload, user_group
+from messaging.events import user_group
 from messaging.models import MessageKind, Participant
 from messaging.policy import dm_decision, group_send_decision
+from messaging.shapes import blocked_placeholder, message_shape
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
@@ -146,7 +147,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             body=frame["body"],
             client_id=frame.get("client_id"),
         )
-        return message_payload(message)
+        return message_shape(message)
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
@@ -206,7 +207,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         blocked = None
         payloads = []
         for message in messages:
-            payload = message_payload(message)
+            payload = message_shape(message)
             if message.conversation.is_group and message.kind == MessageKind.TEXT:
                 if blocked is None:  # one query, only when a group message is in the batch
                     blocked = selectors.blocked_ids(user=User(pk=self.user_id))

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.db.models import Q
 
 from messaging import selectors
-from messaging.models import MemberState, Message, MessageKind, Participant
-from privacy.models import Block
+from messaging.models import MemberState, Message, Participant
+from messaging.shapes import blocked_placeholder, message_shape
 
 
 def user_group(user_id: int) -> str:
@@ -21,73 +21,45 @@ def user_group(user_id: int) -> str:
 
 
 def _send(user_id: int, event: dict) -> None:
+    _send_all([(user_id, event)])
+
+
+def _send_all(deliveries: list[tuple[int, dict]]) -> None:
+    """Every event to its user's group, in one hop from this thread to the event loop."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(user_group(user_id), event)
+    if layer is None or not deliveries:
+        return
+
+    async def send_all() -> None:
+        for user_id, event in deliveries:
+            await layer.group_send(user_group(user_id), event)
+
+    async_to_sync(send_all)()
 
 
-def message_payload(message: Message) -> dict:
-    from messaging.api.serializers import MessageSerializer
+def message_new_on_commit(
+    message: Message, conversations: dict[int, dict], *, hidden_from=frozenset()
+) -> None:
+    """`message.new` to each user of `conversations` (user id → their conversation shape).
 
-    return MessageSerializer(message, context={"viewer_id": message.sender_id}).data
-
-
-def blocked_placeholder(payload: dict) -> dict:
-    """A group message from someone the viewer blocked: its place in `seq`, nothing of it."""
-    return {**payload, "body": "", "attachments": [], "blocked": True}
-
-
-def conversation_payload(participant: Participant) -> dict:
-    """What a socket needs to place a message in its inbox without another request."""
-    payload = {
-        "id": participant.conversation_id,
-        "folder": participant.folder,
-        "unread_count": participant.unread_count,
-    }
-    if participant.other_id is None:
-        payload["kind"] = participant.conversation.kind
-        payload["title"] = participant.conversation.title
-    else:
-        payload["other_user"] = {
-            "username": participant.other.username,
-            "display_name": participant.other.display_name,
-        }
-    return payload
-
-
-def _publish_message_new(message_id: int) -> None:
-    message = Message.objects.select_related("sender", "conversation").get(pk=message_id)
-    payload = message_payload(message)
-    # Every current member of a group (a direct conversation's two sides always are).
-    sides = list(
-        Participant.objects.filter(
-            conversation_id=message.conversation_id, state=MemberState.MEMBER
-        ).select_related("other", "conversation")
-    )
-    hidden_from = set()
-    if message.conversation.is_group and message.kind == MessageKind.TEXT:
-        hidden_from = set(
-            Block.objects.filter(
-                blocked_id=message.sender_id, blocker_id__in=[side.user_id for side in sides]
-            ).values_list("blocker_id", flat=True)
-        )
-    for side in sides:
-        _send(
-            side.user_id,
+    Both shapes are built now, from what the send holds, so nothing is queried
+    after commit. Users in `hidden_from` (they blocked the sender of a group
+    message) get its placeholder.
+    """
+    payload = message_shape(message)
+    placeholder = blocked_placeholder(payload) if hidden_from else None
+    deliveries = [
+        (
+            user_id,
             {
                 "type": "message.new",
-                "message": blocked_placeholder(payload) if side.user_id in hidden_from else payload,
-                "conversation": conversation_payload(side),
+                "message": placeholder if user_id in hidden_from else payload,
+                "conversation": conversation,
             },
         )
-
-
-def _publish_message_deleted(message_id: int, conversation_id: int, user_ids: list[int]) -> None:
-    for user_id in user_ids:
-        _send(
-            user_id,
-            {"type": "message.deleted", "id": message_id, "conversation": conversation_id},
-        )
+        for user_id, conversation in conversations.items()
+    ]
+    transaction.on_commit(lambda: _send_all(deliveries))
 
 
 def _publish_conversation_updated(conversation_id: int, also_user_ids: list[int]) -> None:
@@ -96,23 +68,20 @@ def _publish_conversation_updated(conversation_id: int, also_user_ids: list[int]
     )
     told = {side.user_id: side for side in sides}
     view = selectors.group_view(conversation_id)
+    deliveries = []
     for user_id in {*told, *also_user_ids}:
         side = told.get(user_id)
-        _send(
-            user_id,
-            {
-                "type": "conversation.updated",
-                "conversation": {
-                    **view,
-                    "folder": side.folder if side else None,
-                    "state": side.state if side else MemberState.LEFT,
-                },
-            },
-        )
+        conversation = {
+            **view,
+            "folder": side.folder if side else None,
+            "state": side.state if side else MemberState.LEFT,
+        }
+        deliveries.append((user_id, {"type": "conversation.updated", "conversation": conversation}))
+    _send_all(deliveries)
 
 
 def conversation_updated_on_commit(conversation_id: int, *, also_user_ids=()) -> None:
-    """A group's title or members changed: its members and invitees learn it.
+    """A group's title or members changed: its members and invitees learn it after commit.
 
     `also_user_ids` (someone removed, or who declined) hear of it this once, and
     nothing more of the group afterwards.
@@ -121,14 +90,10 @@ def conversation_updated_on_commit(conversation_id: int, *, also_user_ids=()) ->
     transaction.on_commit(lambda: _publish_conversation_updated(conversation_id, also))
 
 
-def message_new_on_commit(message: Message) -> None:
-    transaction.on_commit(lambda: _publish_message_new(message.pk))
-
-
 def message_deleted_on_commit(message: Message, user_ids: list[int]) -> None:
-    transaction.on_commit(
-        lambda: _publish_message_deleted(message.pk, message.conversation_id, user_ids)
-    )
+    event = {"type": "message.deleted", "id": message.pk, "conversation": message.conversation_id}
+    deliveries = [(user_id, event) for user_id in user_ids]
+    transaction.on_commit(lambda: _send_all(deliveries))
 
 
 def read_on_commit(participant: Participant, *, unread_total: int, receipts: bool) -> None:

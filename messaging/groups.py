@@ -21,12 +21,14 @@ from messaging.models import (
     ConversationKind,
     Folder,
     MemberState,
+    Message,
     MessageKind,
     Participant,
     Role,
 )
 from messaging.policy import GroupAddition, check_can_add_to_group
 from messaging.services import group_lock, group_sides_touch, message_insert
+from messaging.shapes import group_event_shape
 
 TITLE_MAX_LENGTH = 50
 
@@ -75,9 +77,25 @@ def _names(users) -> str:
 
 
 def _system(conversation, actor: User, body: str, now):
-    message = message_insert(conversation, actor, body, kind=MessageKind.SYSTEM, now=now)
-    events.message_new_on_commit(message)
-    return message
+    return message_insert(conversation, actor, body, kind=MessageKind.SYSTEM, now=now)
+
+
+def _announce(conversation, after_id: int, *, also_user_ids=()) -> None:
+    """Tell of a change: `message.new` for its system lines (ids past `after_id`) to the
+    members after the change, and `conversation.updated` (see `events`)."""
+    sides = list(Participant.objects.filter(conversation=conversation, state=MemberState.MEMBER))
+    shapes = {
+        side.user_id: group_event_shape(
+            conversation=conversation, folder=side.folder, unread_count=side.unread_count
+        )
+        for side in sides
+    }
+    lines = Message.objects.filter(conversation=conversation, id__gt=after_id).select_related(
+        "sender"
+    )
+    for line in lines.order_by("id"):
+        events.message_new_on_commit(line, shapes)
+    events.conversation_updated_on_commit(conversation.pk, also_user_ids=also_user_ids)
 
 
 def _seat(
@@ -151,7 +169,7 @@ def group_create(*, creator: User, usernames, title=None) -> Participant:
             mine.refresh_inbox_key()
             mine.save()
             _add(conversation, creator, additions, {}, now, since=line)
-            events.conversation_updated_on_commit(conversation.pk)
+            _announce(conversation, 0)
     except BaseException:
         groups_window().release(key, token)
         raise
@@ -202,10 +220,10 @@ def group_members_add(*, adder: User, conversation_id: int, usernames) -> Partic
         seated = sum(side.state != MemberState.LEFT for side in sides.values())
         if seated + len(additions) > settings.GROUP_MAX_MEMBERS:
             raise GroupFull(f"A group has at most {settings.GROUP_MAX_MEMBERS} members.")
-        now = timezone.now()
+        now, after = timezone.now(), conversation.last_message_id or 0
         _add(conversation, adder, additions, sides, now)
         group_sides_touch(conversation, now)
-        events.conversation_updated_on_commit(conversation.pk)
+        _announce(conversation, after)
     mine.refresh_from_db()
     return mine
 
@@ -235,6 +253,7 @@ def group_member_remove(*, actor: User, conversation_id: int, username: str) -> 
             if leaving
             else f"{actor.username} removed {target.user.username}"
         )
+        after = conversation.last_message_id or 0
         line = _system(conversation, actor, body, now)
         was_member = target.state == MemberState.MEMBER
         remaining = [member for member in members if member.user_id != target.user_id]
@@ -252,7 +271,7 @@ def group_member_remove(*, actor: User, conversation_id: int, username: str) -> 
                 state=MemberState.LEFT, history_until_id=0, hidden=True
             )
         group_sides_touch(conversation, now)
-        events.conversation_updated_on_commit(conversation.pk, also_user_ids=[target.user_id])
+        _announce(conversation, after, also_user_ids=[target.user_id])
 
 
 def group_rename(*, actor: User, participant: Participant, title) -> Participant:
@@ -270,9 +289,10 @@ def group_rename(*, actor: User, participant: Participant, title) -> Participant
                 if title
                 else f"{actor.username} removed the group name"
             )
+            after = conversation.last_message_id or 0
             _system(conversation, actor, body, now)
             group_sides_touch(conversation, now)
-            events.conversation_updated_on_commit(conversation.pk)
+            _announce(conversation, after)
     participant.refresh_from_db()
     return participant
 
@@ -290,12 +310,13 @@ def group_invitation_accept(*, participant: Participant) -> Participant:
             raise NotFound("No such invitation.")
         if side.state == MemberState.INVITED:
             now = timezone.now()
+            after = conversation.last_message_id or 0
             line = _system(conversation, user, f"{user.username} joined", now)
             side.state, side.folder, side.joined_at = MemberState.MEMBER, Folder.INBOX, now
             side.history_from_id = side.last_read_message_id = line.pk
             side.save()
             group_sides_touch(conversation, now)
-            events.conversation_updated_on_commit(conversation.pk)
+            _announce(conversation, after)
     participant.refresh_from_db()
     return participant
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -24,6 +24,7 @@ from messaging.models import (
     Participant,
 )
 from messaging.policy import acquire_send_limits, check_can_dm, group_send_decision
+from messaging.shapes import conversation_event_shape, group_event_shape
 from privacy.models import Block
 
 CLIENT_ID_MAX_LENGTH = 64
@@ -196,7 +197,19 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    events.message_new_on_commit(message)
+    theirs.unread_count += 1
+    events.message_new_on_commit(
+        message,
+        {
+            side.user_id: conversation_event_shape(
+                conversation_id=conversation.pk,
+                folder=side.folder,
+                unread_count=side.unread_count,
+                other=other,
+            )
+            for side, other in ((mine, recipient), (theirs, sender))
+        },
+    )
     return message
 
 
@@ -238,8 +251,7 @@ def _group_send(sender: User, group: Conversation, text: str, client_id: str):
             now = timezone.now()
             message = message_insert(conversation, sender, text, client_id=client_id, now=now)
             if message is not None:
-                _group_sides_after_send(conversation, sender, now)
-                events.message_new_on_commit(message)
+                _group_fan_out(conversation, message, members, now)
         except BaseException:
             release_limits()
             raise
@@ -248,15 +260,41 @@ def _group_send(sender: User, group: Conversation, text: str, client_id: str):
     return message, True
 
 
-def _group_sides_after_send(conversation, sender, now) -> None:
-    # Unread for every other member, except those who blocked the sender (a placeholder).
-    not_counted = Q(user_id=sender.pk) | Q(
-        user_id__in=Block.objects.filter(blocked=sender).values("blocker_id")
+def _group_fan_out(conversation, message, members, now) -> None:
+    """Every member's side rises and counts it unread (the sender's and blockers' do not).
+
+    Members who blocked the sender get a placeholder, so their `seq` has no gap.
+    """
+    hidden_from = set(
+        Block.objects.filter(
+            blocked_id=message.sender_id, blocker_id__in=[member.user_id for member in members]
+        ).values_list("blocker_id", flat=True)
     )
+    counted = {
+        member.user_id
+        for member in members
+        if member.user_id != message.sender_id and member.user_id not in hidden_from
+    }
     group_sides_touch(
         conversation,
         now,
-        unread_count=Case(When(not_counted, then=F("unread_count")), default=F("unread_count") + 1),
+        unread_count=Case(
+            When(user_id__in=counted, then=F("unread_count") + 1),
+            default=F("unread_count"),
+            output_field=Participant._meta.get_field("unread_count"),
+        ),
+    )
+    events.message_new_on_commit(
+        message,
+        {
+            member.user_id: group_event_shape(
+                conversation=conversation,
+                folder=member.folder,
+                unread_count=member.unread_count + (member.user_id in counted),
+            )
+            for member in members
+        },
+        hidden_from=hidden_from,
     )
 
 
