@@ -43,7 +43,8 @@ def conversation_payload(participant: Participant) -> dict:
 
 
 def _publish_message_new(message_id: int) -> None:
-    message = Message.objects.select_related("sender").get(pk=message_id)
+    message = Message.objects.select_related("sender", "reply_to__sender").get(pk=message_id)
+    message.reaction_list = []  # published as it commits: nobody has reacted yet
     payload = message_payload(message)
     sides = Participant.objects.filter(conversation_id=message.conversation_id).select_related(
         "other"
@@ -101,5 +102,25 @@ def read_on_commit(participant: Participant, *, unread_total: int, receipts: boo
                     "user": participant.user.username,
                 },
             )
+
+    transaction.on_commit(publish)
+
+
+def reaction_on_commit(*, message: Message, username: str, emoji: str | None) -> None:
+    """Every participant's sockets learn that `username` set (or removed: None) a reaction."""
+
+    def publish() -> None:
+        event = {
+            "type": "reaction",
+            "message": message.pk,
+            "conversation": message.conversation_id,
+            "user": username,
+            "emoji": emoji,
+        }
+        user_ids = Participant.objects.filter(conversation_id=message.conversation_id).values_list(
+            "user_id", flat=True
+        )
+        for user_id in user_ids:
+            _send(user_id, event)
 
     transaction.on_commit(publish)
