@@ -19,9 +19,10 @@ from accounts.models import User
 from dmsite.errors import ApiError, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import reactions, selectors, services
-from messaging.events import message_payload, user_group
+from messaging.events import user_group
 from messaging.models import Message, Participant
 from messaging.policy import dm_decision
+from messaging.shapes import message_shape
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
@@ -152,7 +153,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             client_id=frame.get("client_id"),
             reply_to=frame.get("reply_to"),
         )
-        return message_payload(message)
+        return message_shape(message)
 
     async def on_reaction(self, content):
         # Answered by the `reaction` event, which reaches this socket too.
@@ -211,7 +212,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         messages = selectors.messages_shaped(
             Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
         ).order_by("id")[:SYNC_BATCH_SIZE]
-        return [message_payload(message) for message in messages]
+        return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
 

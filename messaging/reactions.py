@@ -12,7 +12,7 @@ from accounts.models import User
 from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID
 from messaging import events
-from messaging.models import Message, Participant, Reaction
+from messaging.models import Message, MessageKind, Participant, Reaction
 from messaging.policy import reaction_decision, reactions_window
 
 
@@ -43,7 +43,7 @@ def reaction_set(*, user: User, message_id: int, emoji) -> Reaction:
     """Set or replace my reaction; the same emoji again changes nothing and counts nothing."""
     emoji = emoji_clean(emoji)
     message = _message_to_react_on(user, message_id)
-    if message.unsent or message.kind == Message.Kind.SYSTEM:
+    if message.unsent or message.kind == MessageKind.SYSTEM:
         raise PermissionDeniedError("You can't react to this message.")
     with transaction.atomic():
         reaction = Reaction.objects.select_for_update().filter(message=message, user=user).first()

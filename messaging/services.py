@@ -17,6 +17,7 @@ from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant, Reaction
 from messaging.policy import acquire_send_limits, check_can_dm
+from messaging.shapes import conversation_event_shape
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -190,7 +191,19 @@ def _write_message(
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    events.message_new_on_commit(message)
+    theirs.unread_count += 1
+    events.message_new_on_commit(
+        message,
+        {
+            side.user_id: conversation_event_shape(
+                conversation_id=conversation.pk,
+                folder=side.folder,
+                unread_count=side.unread_count,
+                other=other,
+            )
+            for side, other in ((mine, recipient), (theirs, sender))
+        },
+    )
     return message
 
 

@@ -1,76 +1,53 @@
 """Shapes of the messaging API: input parsing and output, no rules."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
-from messaging.models import Folder, Message, Participant
-
-QUOTE_MAX_CHARACTERS = 100  # of the quoted message's body in `reply_to` (SPEC section 11)
+from messaging.models import Folder, MessageKind, Participant
+from messaging.shapes import message_shape
 
 
 class QuotedMessageSerializer(serializers.Serializer):
-    """`reply_to`: the quoted message's first characters, or its tombstone once unsent."""
+    """`reply_to`: the quoted message's first 100 characters, or its tombstone once unsent."""
 
     id = serializers.IntegerField()
     seq = serializers.IntegerField()
-    sender = serializers.CharField(source="sender.username")
-    body = serializers.SerializerMethodField()
+    sender = serializers.CharField(help_text="The quoted message's sender's username.")
+    body = serializers.CharField(help_text="At most the first 100 characters.")
     unsent = serializers.BooleanField()
-
-    def get_body(self, message) -> str:
-        return message.body[:QUOTE_MAX_CHARACTERS]
 
 
 class ReactionSerializer(serializers.Serializer):
-    user = serializers.CharField(source="user.username")
+    user = serializers.CharField(help_text="The username of who reacted.")
     emoji = serializers.CharField()
 
 
-class MessageSerializer(serializers.ModelSerializer):
-    """A message; `seen` only where both participants turned read receipts on.
+class MessageSerializer(serializers.Serializer):
+    """A message, in the one shape of `messaging/shapes.py`; the fields document it.
 
-    Lists load `reply_to` with `select_related` and the reactions with
-    `selectors.MESSAGE_REACTIONS` (as `reaction_list`), so a page costs a fixed
-    number of queries; a message just written carries an empty `reaction_list`.
+    `seen` only where both participants turned read receipts on (context
+    `seen_up_to`, for the viewer `viewer_id`).
     """
 
-    conversation = serializers.IntegerField(source="conversation_id", read_only=True)
-    sender = serializers.CharField(source="sender.username", read_only=True)
+    id = serializers.IntegerField(read_only=True)
+    conversation = serializers.IntegerField(read_only=True)
+    seq = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=MessageKind.choices, read_only=True)
+    sender = serializers.CharField(read_only=True, help_text="The sender's username.")
+    body = serializers.CharField(read_only=True)
+    client_id = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
     unsent = serializers.BooleanField(read_only=True)
     reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
-    reactions = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Message
-        fields = [
-            "id",
-            "conversation",
-            "seq",
-            "kind",
-            "sender",
-            "body",
-            "client_id",
-            "created_at",
-            "unsent",
-            "reply_to",
-            "reactions",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(ReactionSerializer(many=True))
-    def get_reactions(self, message) -> list[dict]:
-        reactions = getattr(message, "reaction_list", None)
-        if reactions is None:  # one message on its own: one query
-            reactions = message.reactions.select_related("user").order_by("id")
-        return ReactionSerializer(reactions, many=True).data
+    reactions = ReactionSerializer(many=True, read_only=True)
+    seen = serializers.BooleanField(read_only=True, required=False)
 
     def to_representation(self, message):
-        data = super().to_representation(message)
-        seen_up_to = self.context.get("seen_up_to")
-        if seen_up_to is not None and message.sender_id == self.context["viewer_id"]:
-            data["seen"] = message.id <= seen_up_to
-        return data
+        return message_shape(
+            message,
+            viewer_id=self.context.get("viewer_id"),
+            seen_up_to=self.context.get("seen_up_to"),
+        )
 
 
 class OtherUserSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from dmsite.env import Rate
 from messaging import reactions, services
-from messaging.models import Message, Reaction
+from messaging.models import Message, MessageKind, Reaction
 from messaging.policy import reactions_window
 from privacy import services as privacy_services
 from tests.factories import UserFactory
@@ -222,7 +222,7 @@ def test_an_unsent_message_cannot_be_reacted_to_and_loses_its_reactions(client_f
 def test_a_system_message_cannot_be_reacted_to(client_for, pair):
     me, friend = pair
     message = send(friend, me, "hi")
-    Message.objects.filter(pk=message.pk).update(kind=Message.Kind.SYSTEM)
+    Message.objects.filter(pk=message.pk).update(kind=MessageKind.SYSTEM)
 
     refused(_put(client_for(me), message.pk, "👍"), 403, "permission_denied")
     assert _reaction_rows() == []
