@@ -17,6 +17,7 @@ from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
 from messaging.policy import acquire_send_limits, check_can_dm
+from messaging.shapes import conversation_event_shape
 from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
@@ -159,7 +160,19 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    events.message_new_on_commit(message)
+    theirs.unread_count += 1
+    events.message_new_on_commit(
+        message,
+        {
+            side.user_id: conversation_event_shape(
+                conversation_id=conversation.pk,
+                folder=side.folder,
+                unread_count=side.unread_count,
+                other=other,
+            )
+            for side, other in ((mine, recipient), (theirs, sender))
+        },
+    )
     return message
 
 
@@ -169,6 +182,13 @@ def conversation_accept(*, participant: Participant) -> Participant:
         participant.folder = Folder.INBOX
         participant.save(update_fields=["folder"])
     return participant
+
+
+def _blocks_other(participant: Participant) -> bool:
+    """In a direct conversation, whether its owner blocks the other side."""
+    return participant.other_id is not None and is_blocked(
+        blocker=participant.user, blocked=participant.other
+    )
 
 
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
@@ -188,7 +208,7 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
             .count()
         )
         # A user I blocked keeps seeing my read position as it was before the block.
-        shown = not is_blocked(blocker=participant.user, blocked=participant.other)
+        shown = not _blocks_other(participant)
         position = {"read_shown_message_id": read_up_to} if shown else {}
         Participant.objects.filter(pk=participant.pk).update(
             last_read_message_id=read_up_to, unread_count=unread, **position
@@ -220,7 +240,7 @@ def conversation_hide(*, participant: Participant) -> None:
     participant.unread_count = 0
     participant.last_read_message_id = participant.conversation.last_message_id or 0
     fields = ["hidden", "unread_count", "last_read_message_id"]
-    if not is_blocked(blocker=participant.user, blocked=participant.other):
+    if not _blocks_other(participant):
         participant.read_shown_message_id = participant.last_read_message_id
         fields.append("read_shown_message_id")
     participant.save(update_fields=fields)

@@ -9,7 +9,7 @@ def copy_read_positions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0002_drop_prefix_indexes"),
+        ("messaging", "0003_groups"),
     ]
 
     operations = [
