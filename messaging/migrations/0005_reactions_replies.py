@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0003_groups'),
+        ('messaging', '0004_participant_read_shown'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
