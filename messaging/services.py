@@ -22,10 +22,12 @@ from messaging.models import (
     Message,
     MessageKind,
     Participant,
+    Reaction,
 )
 from messaging.policy import acquire_send_limits, check_can_dm, group_send_decision
 from messaging.shapes import conversation_event_shape, group_event_shape
 from privacy.models import Block
+from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -59,6 +61,34 @@ def client_id_clean(client_id) -> str:
     return client_id
 
 
+def reply_to_clean(reply_to) -> int | None:
+    """The id of the message a send quotes, or None; whether it may be quoted is for the send."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= MAX_DB_ID:
+        message = "reply_to must be the id of a message."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return reply_to
+
+
+def _quoted_message(
+    conversation: Conversation, reply_to: int | None, *, side: Participant | None = None
+) -> Message | None:
+    """The message `reply_to` names, of this conversation (and, in a group, of `side`'s
+    history window)."""
+    if reply_to is None:
+        return None
+    quoted = (
+        Message.objects.filter(pk=reply_to, conversation=conversation)
+        .select_related("sender")
+        .first()
+    )
+    if quoted is None or (side is not None and not side.sees(quoted.pk)):
+        message = "reply_to must name a message of this conversation."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return quoted
+
+
 def _pair(a: User, b: User) -> tuple[User, User]:
     return (a, b) if a.pk < b.pk else (b, a)
 
@@ -87,11 +117,13 @@ def message_send(
     recipient: User | None = None,
     body,
     client_id=None,
+    reply_to=None,
     conversation: Conversation | None = None,
 ) -> tuple[Message, bool]:
     """Send `body` to `recipient` (None: no such user), or into a group; (message, created).
 
     A group is named by `conversation`; a direct conversation by its `recipient`.
+    `reply_to` quotes a message of the same conversation.
     The same `client_id` from the same sender returns the stored message with
     created False: a retry never makes a duplicate. A denied or invalid send
     writes nothing and counts nothing towards the rate limits.
@@ -99,12 +131,13 @@ def message_send(
     text = message_body_clean(body)
     client_id = client_id_clean(client_id)
     group = conversation if conversation is not None and conversation.is_group else None
+    reply_to = reply_to_clean(reply_to)
     if client_id:
         stored = _stored_retry(sender, recipient, client_id, group=group)
         if stored is not None:
             return stored, False
     if group is not None:
-        return _group_send(sender, group, text, client_id)
+        return _group_send(sender, group, text, client_id, reply_to)
     if recipient is None or recipient.pk == sender.pk:
         check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
     with transaction.atomic():
@@ -116,9 +149,12 @@ def message_send(
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
         decision = check_can_dm(sender, recipient)
+        quoted = _quoted_message(conversation, reply_to)
         release_limits = acquire_send_limits(sender, recipient)
         try:
-            message = _write_message(conversation, sender, recipient, text, client_id, decision)
+            message = _write_message(
+                conversation, sender, recipient, text, client_id, decision, quoted
+            )
         except BaseException:
             release_limits()
             raise
@@ -132,7 +168,7 @@ def _stored_retry(
 ) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
-        .select_related("sender", "conversation")
+        .select_related("sender", "conversation", "reply_to__sender")
         .first()
     )
     if stored is None:
@@ -151,7 +187,7 @@ def _stored_retry(
 
 
 def message_insert(
-    conversation, sender, text, *, client_id="", kind=MessageKind.TEXT, now=None
+    conversation, sender, text, *, client_id="", kind=MessageKind.TEXT, now=None, quoted=None
 ) -> Message | None:
     """Append a message with the conversation's next `seq`: None for a `client_id` retry.
 
@@ -168,11 +204,13 @@ def message_insert(
                 body=text,
                 client_id=client_id,
                 created_at=now,
+                reply_to=quoted,
             )
     except IntegrityError:
         if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
             return None
         raise
+    message.reaction_list = []  # a new message has none: its shape needs no query
     conversation.last_seq = message.seq
     conversation.last_message = message
     conversation.last_message_at = now
@@ -180,9 +218,13 @@ def message_insert(
     return message
 
 
-def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
+def _write_message(
+    conversation, sender, recipient, text, client_id, decision, quoted
+) -> Message | None:
     now = timezone.now()
-    message = message_insert(conversation, sender, text, client_id=client_id, now=now)
+    message = message_insert(
+        conversation, sender, text, client_id=client_id, now=now, quoted=quoted
+    )
     if message is None:
         return None
 
@@ -241,15 +283,18 @@ def group_sides_touch(conversation: Conversation, now, **changes) -> None:
     )
 
 
-def _group_send(sender: User, group: Conversation, text: str, client_id: str):
+def _group_send(sender: User, group: Conversation, text: str, client_id: str, reply_to):
     with transaction.atomic():
         conversation, members = group_lock(group.pk)
         mine = next((member for member in members if member.user_id == sender.pk), None)
         group_send_decision(sender, mine).raise_if_denied()
+        quoted = _quoted_message(conversation, reply_to, side=mine)
         release_limits = acquire_send_limits(sender, conversation)
         try:
             now = timezone.now()
-            message = message_insert(conversation, sender, text, client_id=client_id, now=now)
+            message = message_insert(
+                conversation, sender, text, client_id=client_id, now=now, quoted=quoted
+            )
             if message is not None:
                 _group_fan_out(conversation, message, members, now)
         except BaseException:
@@ -306,6 +351,13 @@ def conversation_accept(*, participant: Participant) -> Participant:
     return participant
 
 
+def _blocks_other(participant: Participant) -> bool:
+    """In a direct conversation, whether its owner blocks the other side."""
+    return participant.other_id is not None and is_blocked(
+        blocker=participant.user, blocked=participant.other
+    )
+
+
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
     """Read everything up to message `up_to`; my unread count drops accordingly."""
     last_message_id = participant.conversation.last_message_id or 0
@@ -329,14 +381,17 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
                 )
             )
         unread = unread.count()
+        # A user I blocked keeps seeing my read position as it was before the block.
+        shown = not _blocks_other(participant)
+        position = {"read_shown_message_id": read_up_to} if shown else {}
         Participant.objects.filter(pk=participant.pk).update(
-            last_read_message_id=read_up_to, unread_count=unread
+            last_read_message_id=read_up_to, unread_count=unread, **position
         )
         participant.last_read_message_id, participant.unread_count = read_up_to, unread
         events.read_on_commit(
             participant,
             unread_total=selectors.unread_total(user=participant.user),
-            receipts=selectors.read_receipts_on(participant=participant),
+            receipts=shown and selectors.read_receipts_on(participant=participant),
         )
     return participant
 
@@ -358,7 +413,11 @@ def conversation_hide(*, participant: Participant) -> None:
     participant.hidden = True
     participant.unread_count = 0
     participant.last_read_message_id = participant.conversation.last_message_id or 0
-    participant.save(update_fields=["hidden", "unread_count", "last_read_message_id"])
+    fields = ["hidden", "unread_count", "last_read_message_id"]
+    if not _blocks_other(participant):
+        participant.read_shown_message_id = participant.last_read_message_id
+        fields.append("read_shown_message_id")
+    participant.save(update_fields=fields)
 
 
 def message_unsend(*, user: User, message_id: int) -> Message:
@@ -391,6 +450,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    # A tombstone has nothing to react to: reactions go with the text.
+    Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.
     Participant.objects.filter(
         conversation_id=message.conversation_id,

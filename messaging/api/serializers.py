@@ -10,6 +10,21 @@ from messaging.selectors import member_count
 from messaging.shapes import blocked_placeholder, message_shape
 
 
+class QuotedMessageSerializer(serializers.Serializer):
+    """`reply_to`: the quoted message's first 100 characters, or its tombstone once unsent."""
+
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender = serializers.CharField(help_text="The quoted message's sender's username.")
+    body = serializers.CharField(help_text="At most the first 100 characters.")
+    unsent = serializers.BooleanField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="The username of who reacted.")
+    emoji = serializers.CharField()
+
+
 class MessageSerializer(serializers.Serializer):
     """A message, in the one shape of `messaging/shapes.py`; the fields document it.
 
@@ -26,6 +41,8 @@ class MessageSerializer(serializers.Serializer):
     client_id = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     unsent = serializers.BooleanField(read_only=True)
+    reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
+    reactions = ReactionSerializer(many=True, read_only=True)
     seen = serializers.BooleanField(read_only=True, required=False)
     blocked = serializers.BooleanField(
         read_only=True, required=False, help_text="A group message from someone you blocked."
@@ -153,7 +170,21 @@ class MessageCreateSerializer(serializers.Serializer):
     client_id = serializers.JSONField(
         required=False, help_text="Your id for this message: a retry returns the stored one."
     )
+    reply_to = serializers.JSONField(
+        required=False, help_text="The id of a message of the same conversation to quote."
+    )
 
 
 class MessageToSerializer(MessageCreateSerializer):
     to = StrictCharField(max_length=64, help_text="The recipient's username.")
+
+
+class ReactionSetSerializer(serializers.Serializer):
+    # Checked by the reaction service, which owns the error code.
+    emoji = serializers.JSONField(help_text="One emoji (skin tones and ZWJ sequences included).")
+
+
+class MyReactionSerializer(serializers.Serializer):
+    message = serializers.IntegerField(source="message_id")
+    user = serializers.CharField(source="user.username")
+    emoji = serializers.CharField()

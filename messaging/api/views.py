@@ -10,7 +10,7 @@ from accounts.api.views import MeView as AccountsMeView
 from dmsite.errors import InvalidInput, PermissionDeniedError
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import groups, selectors, services
+from messaging import groups, reactions, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
@@ -20,6 +20,8 @@ from messaging.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     MessageToSerializer,
+    MyReactionSerializer,
+    ReactionSetSerializer,
     ReadSerializer,
 )
 from messaging.models import MemberState
@@ -210,6 +212,7 @@ class ConversationMessagesView(generics.GenericAPIView):
             conversation=participant.conversation,
             body=data["body"],
             client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         return Response(
             message_data(message, participant),
@@ -228,6 +231,7 @@ class MessageSendView(APIView):
             recipient=selectors.recipient_by_username(data["to"]),
             body=data["body"],
             client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         # My side of the conversation, so `seen` is shown as on every other route.
         participant = _participant(request, message.conversation_id)
@@ -241,6 +245,19 @@ class MessageDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, message_id):
         services.message_unsend(user=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageReactionView(APIView):
+    @extend_schema(request=ReactionSetSerializer, responses=MyReactionSerializer)
+    def put(self, request, message_id):
+        emoji = request_data(ReactionSetSerializer, request)["emoji"]
+        reaction = reactions.reaction_set(user=request.user, message_id=message_id, emoji=emoji)
+        return Response(MyReactionSerializer(reaction).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, message_id):
+        reactions.reaction_remove(user=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -24,6 +24,7 @@
   var me = root.dataset.me;
   var otherName = root.dataset.otherName;
   var live = root.dataset.live === "1";
+  var isGroup = root.dataset.group === "1"; // sender names above bubbles, system lines
   var list = root.querySelector("[data-messages]");
   var emptyNote = root.querySelector("[data-chat-empty]");
   var typingNote = document.querySelector("[data-typing]");
@@ -65,21 +66,43 @@
   }
 
   /* A bubble, as templates/messaging/_message.html draws it; text only via textContent. */
+  /* A group member's display name, from the members sheet; else the username. */
+  function memberName(username) {
+    var row = document.querySelector('[data-member="' + CSS.escape(username) + '"]');
+    return (row && row.dataset.memberName) || username;
+  }
+
   function bubble(message) {
     var mine = message.sender === me;
+    if (message.kind === "system") {
+      var line = element("li", "msg-system", message.body);
+      line.dataset.id = String(message.id);
+      line.dataset.seq = String(message.seq);
+      return line;
+    }
     var item = element("li", "msg " + (mine ? "msg--mine" : "msg--theirs"));
+    var name = isGroup ? memberName(message.sender) : otherName;
     if (!mine) {
-      var avatar = element(
-        "span",
-        "avatar avatar--sm " + root.dataset.otherColor,
-        root.dataset.otherInitial
-      );
+      var avatar = isGroup
+        ? element(
+            "span",
+            "avatar avatar--sm " + dm.avatarColor(message.sender),
+            name.charAt(0).toUpperCase()
+          )
+        : element("span", "avatar avatar--sm " + root.dataset.otherColor, root.dataset.otherInitial);
       avatar.setAttribute("aria-hidden", "true");
       item.append(avatar);
+      if (isGroup) {
+        item.append(element("span", "msg__sender", name));
+      }
     }
-    item.append(element("span", "sr-only", (mine ? "You" : otherName) + ":"));
-    item.append(element("p", "msg__body", message.unsent ? "Message unsent" : message.body));
-    if (message.unsent) {
+    item.append(element("span", "sr-only", (mine ? "You" : name) + ":"));
+    var text = message.unsent ? "Message unsent" : message.body;
+    if (message.blocked) {
+      text = "Message from someone you blocked";
+    }
+    item.append(element("p", "msg__body", text));
+    if (message.unsent || message.blocked) {
       item.classList.add("msg--unsent");
     }
     if (typeof message.id === "number") {
@@ -91,7 +114,7 @@
 
   /* Place a confirmed message by seq; messages still being sent stay last. */
   function insert(item, seq) {
-    var confirmed = list.querySelectorAll(".msg[data-seq]");
+    var confirmed = list.querySelectorAll("[data-seq]");
     for (var i = confirmed.length - 1; i >= 0; i -= 1) {
       if (Number(confirmed[i].dataset.seq) < seq) {
         confirmed[i].after(item);
@@ -138,7 +161,7 @@
     if (!live || message.conversation !== conversationId) {
       return;
     }
-    if (list.querySelector('.msg[data-id="' + message.id + '"]')) {
+    if (list.querySelector('[data-id="' + message.id + '"]')) {
       return;
     }
     var mine = message.sender === me;
@@ -202,7 +225,7 @@
     if (frame.conversation !== conversationId || frame.user === me || !typingNote) {
       return;
     }
-    typingNote.textContent = otherName + " is typing…";
+    typingNote.textContent = (isGroup ? memberName(frame.user) : otherName) + " is typing…";
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(hideTyping, TYPING_SHOWN_FOR);
   });

@@ -736,3 +736,29 @@ def test_direct_list_with_groups_in_it(client_for, trio):
     assert [(c["kind"], c["member_count"]) for c in inbox] == [("group", 3), ("direct", 2)]
     assert inbox[0]["id"] == group_id
     assert inbox[1]["other_user"]["username"] == "bob"
+
+
+def test_reactions_in_a_group(client_for, trio):
+    ann, bob, cat = trio
+    group_id = group_of(client_for, ann, [bob, cat])["id"]
+    message = ok(post(client_for(bob), group_id, "react to me"), 201)
+    url = f"/api/v1/messages/{message['id']}/reaction"
+    ok(client_for(cat).put(url, {"emoji": "👍"}, format="json"))
+    ok(client_for(bob).put(url, {"emoji": "😂"}, format="json"))  # my own message
+    assert history(client_for(ann), group_id)[-1]["reactions"] == [
+        {"user": "cat", "emoji": "👍"},
+        {"user": "bob", "emoji": "😂"},
+    ]
+    system_line = history(client_for(ann), group_id)[0]
+    refused(
+        client_for(ann).put(
+            f"/api/v1/messages/{system_line['id']}/reaction", {"emoji": "👍"}, format="json"
+        ),
+        403,
+        "permission_denied",
+    )
+    privacy_services.block_create(blocker=ann, blocked=bob)
+    refused(client_for(ann).put(url, {"emoji": "👍"}, format="json"), 403, "you_blocked_user")
+    # A removed member can no longer react there.
+    remove(client_for(ann), group_id, "cat")
+    refused(client_for(cat).put(url, {"emoji": "🔥"}, format="json"), 404, "not_found")

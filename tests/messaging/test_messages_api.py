@@ -25,6 +25,8 @@ MESSAGE_FIELDS = {
     "client_id",
     "created_at",
     "unsent",
+    "reply_to",
+    "reactions",
 }
 
 
@@ -169,12 +171,14 @@ def test_send_by_conversation(client_for, pair):
         "id": message.pk,
         "conversation": conversation_id,
         "seq": 2,
-        "kind": "text",
         "sender": me.username,
         "body": "hello back",
         "client_id": "abc-1",
         "created_at": data["created_at"],
         "unsent": False,
+        "kind": "text",
+        "reply_to": None,
+        "reactions": [],
     }
     assert data["created_at"].endswith("Z")
     assert _history(client_for(friend), conversation_id)[0]["id"] == message.pk
