@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from attachments.selectors import attachments_load
 from dmsite.errors import ApiError, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
@@ -33,8 +34,9 @@ SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` wh
 class MessageSendFrame(serializers.Serializer):
     to = StrictCharField(max_length=64, required=False)
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
-    body = serializers.JSONField()
+    body = serializers.JSONField(required=False)
     client_id = serializers.JSONField(required=False)
+    attachments = serializers.JSONField(required=False)
 
     def validate(self, data):
         if ("to" in data) == ("conversation" in data):
@@ -139,7 +141,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         else:
             recipient = selectors.recipient_by_username(frame["to"])
         message, _ = services.message_send(
-            sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
+            sender=sender,
+            recipient=recipient,
+            body=frame.get("body"),
+            client_id=frame.get("client_id"),
+            attachments=frame.get("attachments"),
         )
         return message_payload(message)
 
@@ -186,11 +192,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
 
     def _sync_batch(self, after: int) -> list[dict]:
-        messages = (
+        messages = list(
             Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
             .select_related("sender")
             .order_by("id")[:SYNC_BATCH_SIZE]
         )
+        attachments_load(messages)
         return [message_payload(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------

@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from attachments.selectors import attachments_load
 from messaging.models import Message, Participant
 
 
@@ -38,12 +39,14 @@ def conversation_payload(participant: Participant) -> dict:
         "other_user": {
             "username": participant.other.username,
             "display_name": participant.other.display_name,
+            "avatar_url": participant.other.avatar_url,
         },
     }
 
 
 def _publish_message_new(message_id: int) -> None:
     message = Message.objects.select_related("sender").get(pk=message_id)
+    attachments_load([message])
     payload = message_payload(message)
     sides = Participant.objects.filter(conversation_id=message.conversation_id).select_related(
         "other"

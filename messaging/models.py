@@ -96,6 +96,9 @@ class Message(models.Model):
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     unsent_at = models.DateTimeField(null=True, blank=True)
+    # How many photos, videos or voice notes it carries: a text message's shape needs
+    # no query for them.
+    attachment_count = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -1,7 +1,10 @@
 """Shapes of the messaging API: input parsing and output, no rules."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from attachments.api.serializers import AttachmentSerializer
+from attachments.selectors import message_attachments
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
 from messaging.models import Folder, Message, Participant
 
@@ -12,6 +15,7 @@ class MessageSerializer(serializers.ModelSerializer):
     conversation = serializers.IntegerField(source="conversation_id", read_only=True)
     sender = serializers.CharField(source="sender.username", read_only=True)
     unsent = serializers.BooleanField(read_only=True)
+    attachments = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -24,8 +28,13 @@ class MessageSerializer(serializers.ModelSerializer):
             "client_id",
             "created_at",
             "unsent",
+            "attachments",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(AttachmentSerializer(many=True))
+    def get_attachments(self, message) -> list[dict]:
+        return message_attachments(message)
 
     def to_representation(self, message):
         data = super().to_representation(message)
@@ -38,6 +47,7 @@ class MessageSerializer(serializers.ModelSerializer):
 class OtherUserSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True)
 
 
 class ConversationSerializer(serializers.Serializer):
@@ -76,9 +86,17 @@ class ReadSerializer(serializers.Serializer):
 
 class MessageCreateSerializer(serializers.Serializer):
     # Body and client_id are checked by the send service, which owns their error codes.
-    body = serializers.JSONField(help_text="1 to DM_MAX_LENGTH characters of text.")
+    body = serializers.JSONField(
+        required=False,
+        help_text="1 to DM_MAX_LENGTH characters of text; optional with attachments.",
+    )
     client_id = serializers.JSONField(
         required=False, help_text="Your id for this message: a retry returns the stored one."
+    )
+    attachments = serializers.JSONField(
+        required=False,
+        help_text="Ids of your uploads (POST attachments): 1 to MEDIA_MAX_PER_MESSAGE photos "
+        "and videos, or one voice note.",
     )
 
 

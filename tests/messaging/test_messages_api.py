@@ -24,6 +24,7 @@ MESSAGE_FIELDS = {
     "client_id",
     "created_at",
     "unsent",
+    "attachments",
 }
 
 
@@ -173,6 +174,7 @@ def test_send_by_conversation(client_for, pair):
         "client_id": "abc-1",
         "created_at": data["created_at"],
         "unsent": False,
+        "attachments": [],
     }
     assert data["created_at"].endswith("Z")
     assert _history(client_for(friend), conversation_id)[0]["id"] == message.pk
