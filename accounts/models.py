@@ -57,7 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     messaging_suspended_until = models.DateTimeField(null=True, blank=True)
     # The profile photo (square WebP, written by `attachments.services.avatar_set`).
-    avatar = models.FileField(upload_to=avatar_name, max_length=200, blank=True)
+    # db_default: rows written by code that predates the column still insert.
+    avatar = models.FileField(upload_to=avatar_name, max_length=200, blank=True, db_default="")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -23,6 +23,8 @@ from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
 from messaging.policy import acquire_send_limits, check_can_dm
+from messaging.shapes import conversation_event_shape
+from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -184,7 +186,19 @@ def _write_message(
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
     Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    events.message_new_on_commit(message)
+    theirs.unread_count += 1
+    events.message_new_on_commit(
+        message,
+        {
+            side.user_id: conversation_event_shape(
+                conversation_id=conversation.pk,
+                folder=side.folder,
+                unread_count=side.unread_count,
+                other=other,
+            )
+            for side, other in ((mine, recipient), (theirs, sender))
+        },
+    )
     return message
 
 
@@ -194,6 +208,13 @@ def conversation_accept(*, participant: Participant) -> Participant:
         participant.folder = Folder.INBOX
         participant.save(update_fields=["folder"])
     return participant
+
+
+def _blocks_other(participant: Participant) -> bool:
+    """In a direct conversation, whether its owner blocks the other side."""
+    return participant.other_id is not None and is_blocked(
+        blocker=participant.user, blocked=participant.other
+    )
 
 
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
@@ -212,14 +233,17 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
             .exclude(sender_id=participant.user_id)
             .count()
         )
+        # A user I blocked keeps seeing my read position as it was before the block.
+        shown = not _blocks_other(participant)
+        position = {"read_shown_message_id": read_up_to} if shown else {}
         Participant.objects.filter(pk=participant.pk).update(
-            last_read_message_id=read_up_to, unread_count=unread
+            last_read_message_id=read_up_to, unread_count=unread, **position
         )
         participant.last_read_message_id, participant.unread_count = read_up_to, unread
         events.read_on_commit(
             participant,
             unread_total=selectors.unread_total(user=participant.user),
-            receipts=selectors.read_receipts_on(participant=participant),
+            receipts=shown and selectors.read_receipts_on(participant=participant),
         )
     return participant
 
@@ -241,7 +265,11 @@ def conversation_hide(*, participant: Participant) -> None:
     participant.hidden = True
     participant.unread_count = 0
     participant.last_read_message_id = participant.conversation.last_message_id or 0
-    participant.save(update_fields=["hidden", "unread_count", "last_read_message_id"])
+    fields = ["hidden", "unread_count", "last_read_message_id"]
+    if not _blocks_other(participant):
+        participant.read_shown_message_id = participant.last_read_message_id
+        fields.append("read_shown_message_id")
+    participant.save(update_fields=fields)
 
 
 def message_unsend(*, user: User, message_id: int) -> Message:

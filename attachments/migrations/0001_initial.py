@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('messaging', '0003_message_attachment_count'),
+        ('messaging', '0004_participant_read_shown'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -44,7 +44,8 @@ def test_only_old_unsent_uploads_go(
 @pytest.mark.skipif(
     connection.vendor == "sqlite", reason="needs PostgreSQL's SKIP LOCKED (SQLite: one writer)"
 )
-@pytest.mark.django_db(transaction=True)
+# Serialized: the browser tests after it restore the migrated rows (content types) by id.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_purges_at_once_delete_each_upload_once(uploaded, media_root):
     with time_machine.travel(timezone.now() - timedelta(days=2)):
         for _ in range(30):

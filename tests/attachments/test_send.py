@@ -160,7 +160,8 @@ def test_the_html_composer_sends_attachments(client, pair, uploaded):
     assert f"/media/{mine}/original" in page.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
+# Serialized: the browser tests after it restore the migrated rows (content types) by id.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_socket_sends_attachments(pair, uploaded):
     me, friend = pair
     mine = uploaded()
@@ -192,7 +193,8 @@ async def _send_over_the_socket(token, friend, mine):
     connection.vendor == "sqlite",
     reason="needs PostgreSQL's row locks (SQLite has one writer and answers 'locked')",
 )
-@pytest.mark.django_db(transaction=True)
+# Serialized: the browser tests after it restore the migrated rows (content types) by id.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_same_upload_in_two_sends_at_once_only_one_wins(pair):
     me, friend = pair
     other = UserFactory()
