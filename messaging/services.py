@@ -21,7 +21,7 @@ from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
-from messaging.models import Conversation, Folder, Message, Participant
+from messaging.models import Conversation, Folder, Message, Participant, Reaction
 from messaging.policy import acquire_send_limits, check_can_dm
 from messaging.shapes import conversation_event_shape
 from privacy.selectors import is_blocked
@@ -66,6 +66,30 @@ def client_id_clean(client_id) -> str:
     return client_id
 
 
+def reply_to_clean(reply_to) -> int | None:
+    """The id of the message a send quotes, or None; whether it may be quoted is for the send."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= MAX_DB_ID:
+        message = "reply_to must be the id of a message."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return reply_to
+
+
+def _quoted_message(conversation: Conversation, reply_to: int | None) -> Message | None:
+    if reply_to is None:
+        return None
+    quoted = (
+        Message.objects.filter(pk=reply_to, conversation=conversation)
+        .select_related("sender")
+        .first()
+    )
+    if quoted is None:
+        message = "reply_to must name a message of this conversation."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return quoted
+
+
 def _pair(a: User, b: User) -> tuple[User, User]:
     return (a, b) if a.pk < b.pk else (b, a)
 
@@ -89,9 +113,9 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None, attachments=None
+    *, sender: User, recipient: User | None, body, client_id=None, reply_to=None, attachments=None
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user); (message, created).
+    """Send `body` to `recipient` (None: no such user), quoting `reply_to`; (message, created).
 
     `attachments` are ids of the sender's own unsent uploads (SPEC section 10); with
     them the body may be empty. The same `client_id` from the same sender returns the
@@ -101,6 +125,7 @@ def message_send(
     attachment_ids = attachment_ids_clean(attachments)
     text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
+    reply_to = reply_to_clean(reply_to)
     if client_id:
         stored = _stored_retry(sender, recipient, client_id)
         if stored is not None:
@@ -116,11 +141,12 @@ def message_send(
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
         decision = check_can_dm(sender, recipient, with_media=bool(attachment_ids))
+        quoted = _quoted_message(conversation, reply_to)
         uploads = attachments_for_send(sender=sender, ids=attachment_ids)
         release_limits = acquire_send_limits(sender, recipient)
         try:
             message = _write_message(
-                conversation, sender, recipient, text, client_id, decision, uploads
+                conversation, sender, recipient, text, client_id, decision, quoted, uploads
             )
         except BaseException:
             release_limits()
@@ -133,7 +159,7 @@ def message_send(
 def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
-        .select_related("sender", "conversation")
+        .select_related("sender", "conversation", "reply_to__sender")
         .first()
     )
     if stored is None:
@@ -148,7 +174,7 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
 
 
 def _write_message(
-    conversation, sender, recipient, text, client_id, decision, uploads
+    conversation, sender, recipient, text, client_id, decision, quoted, uploads
 ) -> Message | None:
     now = timezone.now()
     try:
@@ -161,6 +187,7 @@ def _write_message(
                 client_id=client_id,
                 created_at=now,
                 attachment_count=len(uploads),
+                reply_to=quoted,
             )
     except IntegrityError:
         if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
@@ -170,6 +197,7 @@ def _write_message(
         attachments_attach(message=message, attachments=uploads)
     else:
         message.attachment_list = []
+    message.reaction_list = []  # a new message has none: its shape needs no query
     conversation.last_seq = message.seq
     conversation.last_message = message
     conversation.last_message_at = now
@@ -304,6 +332,8 @@ def message_erase(*, message: Message) -> Message:
     message.save(update_fields=["body", "unsent_at"])
     if message.attachment_count:
         attachments_delete_for_message(message=message)
+    # A tombstone has nothing to react to: reactions go with the text.
+    Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.
     Participant.objects.filter(
         conversation_id=message.conversation_id,

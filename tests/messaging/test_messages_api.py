@@ -19,12 +19,15 @@ MESSAGE_FIELDS = {
     "id",
     "conversation",
     "seq",
+    "kind",
     "sender",
     "body",
     "client_id",
     "created_at",
     "unsent",
     "attachments",
+    "reply_to",
+    "reactions",
 }
 
 
@@ -175,6 +178,9 @@ def test_send_by_conversation(client_for, pair):
         "created_at": data["created_at"],
         "unsent": False,
         "attachments": [],
+        "kind": "text",
+        "reply_to": None,
+        "reactions": [],
     }
     assert data["created_at"].endswith("Z")
     assert _history(client_for(friend), conversation_id)[0]["id"] == message.pk
