@@ -18,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from attachments.selectors import attachments_load
 from dmsite.errors import ApiError, NotFound, ServiceUnavailable, error_body, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import reactions, selectors, services
@@ -38,8 +39,9 @@ SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` wh
 class MessageSendFrame(serializers.Serializer):
     to = StrictCharField(max_length=64, required=False)
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
-    body = serializers.JSONField()
+    body = serializers.JSONField(required=False)
     client_id = serializers.JSONField(required=False)
+    attachments = serializers.JSONField(required=False)
     reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
@@ -171,9 +173,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             sender=sender,
             recipient=recipient,
             conversation=conversation,
-            body=frame["body"],
+            body=frame.get("body"),
             client_id=frame.get("client_id"),
             reply_to=frame.get("reply_to"),
+            attachments=frame.get("attachments"),
         )
         return message_shape(message)
 
@@ -237,13 +240,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
 
     def _sync_batch(self, after: int) -> list[dict]:
-        messages = (
+        messages = list(
             selectors.messages_shaped(
                 selectors.messages_visible_to(user_id=self.user_id).filter(id__gt=after)
             )
             .select_related("conversation")
             .order_by("id")[:SYNC_BATCH_SIZE]
         )
+        attachments_load(messages)
         blocked = None
         payloads = []
         for message in messages:

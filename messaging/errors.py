@@ -46,6 +46,11 @@ class GroupFull(ApiError):
     default_detail = "This group is full."
 
 
+class MediaNotInRequests(_Forbidden):
+    default_code = "media_not_in_requests"
+    default_detail = "Photos, videos and voice messages can be sent once they accept your request."
+
+
 class EmptyMessage(ApiError):
     default_code = "empty_message"
     default_detail = "Write something before sending."
@@ -68,6 +73,7 @@ DENIAL_ERRORS: dict[str, type[ApiError]] = {
         AgeRestricted,
         RecipientNotAccepting,
         RequestPending,
+        MediaNotInRequests,
         RateLimited,
     )
 }

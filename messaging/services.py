@@ -11,6 +11,12 @@ from django.db.models import Case, F, When
 from django.utils import timezone
 
 from accounts.models import User
+from attachments.services import (
+    attachment_ids_clean,
+    attachments_attach,
+    attachments_delete_for_message,
+    attachments_for_send,
+)
 from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
@@ -32,15 +38,23 @@ from privacy.selectors import is_blocked
 CLIENT_ID_MAX_LENGTH = 64
 
 
-def message_body_clean(body) -> str:
-    """The body as it will be stored, or the SPEC error for a body that cannot be sent."""
+def message_body_clean(body, *, optional: bool = False) -> str:
+    """The body as it will be stored, or the SPEC error for a body that cannot be sent.
+
+    `optional`: the message carries attachments, so it may have no text.
+    """
+    if body is None:
+        if optional:
+            return ""
+        problem = "Write a message or attach something."
+        raise InvalidInput(f"body: {problem}", fields={"body": [problem]})
     if not isinstance(body, str):
         raise InvalidInput("The message body must be text.", fields={"body": ["Must be text."]})
     problem = text_problem(body, multiline=True)
     if problem:
         raise InvalidInput(problem, fields={"body": [problem]})
     text = body.strip()
-    if not text:
+    if not text and not optional:
         raise EmptyMessage()
     if len(text) > settings.DM_MAX_LENGTH:
         raise MessageTooLong(f"Messages can be at most {settings.DM_MAX_LENGTH} characters.")
@@ -118,26 +132,29 @@ def message_send(
     body,
     client_id=None,
     reply_to=None,
+    attachments=None,
     conversation: Conversation | None = None,
 ) -> tuple[Message, bool]:
     """Send `body` to `recipient` (None: no such user), or into a group; (message, created).
 
     A group is named by `conversation`; a direct conversation by its `recipient`.
-    `reply_to` quotes a message of the same conversation.
-    The same `client_id` from the same sender returns the stored message with
-    created False: a retry never makes a duplicate. A denied or invalid send
-    writes nothing and counts nothing towards the rate limits.
+    `reply_to` quotes a message of the same conversation. `attachments` are ids of
+    the sender's own unsent uploads (SPEC section 10); with them the body may be
+    empty. The same `client_id` from the same sender returns the stored message with
+    created False: a retry never makes a duplicate. A denied or invalid send writes
+    nothing and counts nothing towards the rate limits.
     """
-    text = message_body_clean(body)
+    attachment_ids = attachment_ids_clean(attachments)
+    text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
-    group = conversation if conversation is not None and conversation.is_group else None
     reply_to = reply_to_clean(reply_to)
+    group = conversation if conversation is not None and conversation.is_group else None
     if client_id:
         stored = _stored_retry(sender, recipient, client_id, group=group)
         if stored is not None:
             return stored, False
     if group is not None:
-        return _group_send(sender, group, text, client_id, reply_to)
+        return _group_send(sender, group, text, client_id, reply_to, attachment_ids)
     if recipient is None or recipient.pk == sender.pk:
         check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
     with transaction.atomic():
@@ -148,12 +165,13 @@ def message_send(
         low, high = _pair(sender, recipient)
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
-        decision = check_can_dm(sender, recipient)
+        decision = check_can_dm(sender, recipient, with_media=bool(attachment_ids))
         quoted = _quoted_message(conversation, reply_to)
+        uploads = attachments_for_send(sender=sender, ids=attachment_ids)
         release_limits = acquire_send_limits(sender, recipient)
         try:
             message = _write_message(
-                conversation, sender, recipient, text, client_id, decision, quoted
+                conversation, sender, recipient, text, client_id, decision, quoted, uploads
             )
         except BaseException:
             release_limits()
@@ -187,7 +205,15 @@ def _stored_retry(
 
 
 def message_insert(
-    conversation, sender, text, *, client_id="", kind=MessageKind.TEXT, now=None, quoted=None
+    conversation,
+    sender,
+    text,
+    *,
+    client_id="",
+    kind=MessageKind.TEXT,
+    now=None,
+    quoted=None,
+    uploads=(),
 ) -> Message | None:
     """Append a message with the conversation's next `seq`: None for a `client_id` retry.
 
@@ -204,12 +230,17 @@ def message_insert(
                 body=text,
                 client_id=client_id,
                 created_at=now,
+                attachment_count=len(uploads),
                 reply_to=quoted,
             )
     except IntegrityError:
         if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
             return None
         raise
+    if uploads:
+        attachments_attach(message=message, attachments=uploads)
+    else:
+        message.attachment_list = []
     message.reaction_list = []  # a new message has none: its shape needs no query
     conversation.last_seq = message.seq
     conversation.last_message = message
@@ -219,11 +250,11 @@ def message_insert(
 
 
 def _write_message(
-    conversation, sender, recipient, text, client_id, decision, quoted
+    conversation, sender, recipient, text, client_id, decision, quoted, uploads
 ) -> Message | None:
     now = timezone.now()
     message = message_insert(
-        conversation, sender, text, client_id=client_id, now=now, quoted=quoted
+        conversation, sender, text, client_id=client_id, now=now, quoted=quoted, uploads=uploads
     )
     if message is None:
         return None
@@ -283,17 +314,24 @@ def group_sides_touch(conversation: Conversation, now, **changes) -> None:
     )
 
 
-def _group_send(sender: User, group: Conversation, text: str, client_id: str, reply_to):
+def _group_send(sender: User, group: Conversation, text, client_id, reply_to, attachment_ids):
     with transaction.atomic():
         conversation, members = group_lock(group.pk)
         mine = next((member for member in members if member.user_id == sender.pk), None)
         group_send_decision(sender, mine).raise_if_denied()
         quoted = _quoted_message(conversation, reply_to, side=mine)
+        uploads = attachments_for_send(sender=sender, ids=attachment_ids)
         release_limits = acquire_send_limits(sender, conversation)
         try:
             now = timezone.now()
             message = message_insert(
-                conversation, sender, text, client_id=client_id, now=now, quoted=quoted
+                conversation,
+                sender,
+                text,
+                client_id=client_id,
+                now=now,
+                quoted=quoted,
+                uploads=uploads,
             )
             if message is not None:
                 _group_fan_out(conversation, message, members, now)
@@ -450,6 +488,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    if message.attachment_count:
+        attachments_delete_for_message(message=message)
     # A tombstone has nothing to react to: reactions go with the text.
     Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.

@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
+from attachments.selectors import attachments_load
 from dmsite.errors import InvalidInput, PermissionDeniedError
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
@@ -49,6 +50,7 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
         "placeholder_senders": selectors.blocked_ids(user=viewer) if groups else set(),
         "can_send_groups": sender_denial(viewer) is None if groups else False,
     }
+    attachments_load(participant.conversation.last_message for participant in page)
     serializer = ConversationSerializer(page, many=True, context=context)
     return serializer.data if many else serializer.data[0]
 
@@ -197,6 +199,7 @@ class ConversationMessagesView(generics.GenericAPIView):
         if participant.state == MemberState.INVITED:
             raise PermissionDeniedError("Join the group to see its messages.")
         page = self.paginate_queryset(selectors.message_history(participant=participant))
+        attachments_load(page)
         context = _history_context(participant)
         return self.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
 
@@ -210,8 +213,9 @@ class ConversationMessagesView(generics.GenericAPIView):
             sender=request.user,
             recipient=participant.other,
             conversation=participant.conversation,
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         return Response(
@@ -229,8 +233,9 @@ class MessageSendView(APIView):
         message, created = services.message_send(
             sender=request.user,
             recipient=selectors.recipient_by_username(data["to"]),
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         # My side of the conversation, so `seen` is shown as on every other route.
