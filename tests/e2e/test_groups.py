@@ -53,6 +53,8 @@ def test_three_create_a_group_chat_live_and_one_is_removed(three, browser_for):
     ann_page = browser_for(ann)
     ann_page.goto("/")
     ann_page.get_by_role("link", name="New group").click()
+    expect(ann_page).to_have_url(re.compile(r"/new-group$"))
+    ann_page.wait_for_load_state("load")  # groups.js listens to the search box
     ann_page.get_by_label("Search friends").fill("ca")
     expect(ann_page.get_by_text("@bob")).to_be_hidden()  # the search filters the list
     ann_page.get_by_label(re.compile("Cat")).check()
@@ -101,7 +103,9 @@ def test_three_create_a_group_chat_live_and_one_is_removed(three, browser_for):
     cat_page.wait_for_timeout(500)
     expect(cat_page.get_by_text("Cat is gone")).to_have_count(0)
     conversation = Conversation.objects.get(kind="group")
-    assert list(conversation.messages.filter(kind="text").values_list("body", flat=True)) == [
+    assert list(
+        conversation.messages.filter(kind="text").order_by("seq").values_list("body", flat=True)
+    ) == [
         "Hi all",
         "Ye",
         "Cat is gone",
