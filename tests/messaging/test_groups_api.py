@@ -762,3 +762,20 @@ def test_reactions_in_a_group(client_for, trio):
     # A removed member can no longer react there.
     remove(client_for(ann), group_id, "cat")
     refused(client_for(cat).put(url, {"emoji": "🔥"}, format="json"), 404, "not_found")
+
+
+def test_attachments_in_a_group_reach_members_of_their_window_only(client_for, trio, teen):
+    from tests.attachments import samples
+    from tests.attachments.conftest import upload
+
+    ann, bob, cat = trio
+    group_id = group_of(client_for, ann, [bob, cat, teen])["id"]
+    remove(client_for(ann), group_id, "cat")
+    photo = ok(upload(client_for(bob), samples.image_bytes()), 201)["id"]
+    message = ok(post(client_for(bob), group_id, "", attachments=[photo]), 201)
+    assert [a["id"] for a in message["attachments"]] == [photo]
+    url = message["attachments"][0]["url"]
+    assert client_for(ann).get(url).status_code == 200
+    assert client_for(cat).get(url).status_code == 404  # sent after she was removed
+    assert client_for(teen).get(url).status_code == 404  # not joined yet
+    assert history(client_for(ann), group_id)[-1]["attachments"][0]["id"] == photo
