@@ -8,8 +8,6 @@
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone
 from knox.crypto import hash_token
@@ -197,24 +195,3 @@ def test_wrong_passwords_on_these_checks_are_capped_per_account(alice, settings)
     assert response.status_code == 429
     assert response.json()["code"] == "too_many_attempts"
     assert int(response["Retry-After"]) >= 1
-
-
-@pytest.mark.django_db(transaction=True)
-def test_drf_tokens_of_before_keep_working_after_the_migration():
-    executor = MigrationExecutor(connection)
-    before = [("accounts", "0002_follow"), ("authtoken", "0004_alter_tokenproxy_options")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    user = old.get_model("accounts", "User").objects.create(
-        username="legacy", password="!", date_of_birth=datetime.date(1990, 1, 1)
-    )
-    key = "0123456789abcdef0123456789abcdef01234567"  # a DRF key: 40 hex characters
-    old.get_model("authtoken", "Token").objects.create(key=key, user_id=user.pk)
-
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-    assert api(key).get("/api/v1/me").json()["username"] == "legacy"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM authtoken_token")
-        assert cursor.fetchone() == (0,)  # no key is kept in plain text
