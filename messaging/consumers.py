@@ -1,7 +1,7 @@
 """The `/ws/` socket: parse frames, call the same services and policy as REST.
 
-Client frames: `message.send`, `typing`, `read`, `sync`. Server frames:
-`message.ack`, `message.new`, `message.deleted`, `typing`, `read`,
+Client frames: `message.send`, `typing`, `read`, `sync`, `reaction`. Server frames:
+`message.ack`, `message.new`, `message.deleted`, `reaction`, `typing`, `read`,
 `sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
 socket stays open.
 """
@@ -30,7 +30,7 @@ from dmsite.errors import (
     first_error_message,
 )
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
-from messaging import selectors, services
+from messaging import reactions, selectors, services
 from messaging.events import user_group
 from messaging.models import Message, Participant
 from messaging.policy import dm_decision
@@ -52,6 +52,7 @@ class MessageSendFrame(serializers.Serializer):
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
     body = serializers.JSONField()
     client_id = serializers.JSONField(required=False)
+    reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
         if ("to" in data) == ("conversation" in data):
@@ -65,6 +66,11 @@ class ConversationFrame(serializers.Serializer):
 
 class ReadFrame(ConversationFrame):
     up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+class ReactionFrame(serializers.Serializer):
+    message = StrictIntegerField(min_value=1, max_value=MAX_DB_ID)
+    emoji = serializers.JSONField(allow_null=True)  # null removes mine
 
 
 class SyncFrame(serializers.Serializer):
@@ -177,6 +183,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "typing": self.on_typing,
             "read": self.on_read,
             "sync": self.on_sync,
+            "reaction": self.on_reaction,
         }
         frame_type = content.get("type")
         handler = handlers.get(frame_type) if isinstance(frame_type, str) else None
@@ -231,9 +238,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         else:
             recipient = selectors.recipient_by_username(frame["to"])
         message, _ = services.message_send(
-            sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
+            sender=sender,
+            recipient=recipient,
+            body=frame["body"],
+            client_id=frame.get("client_id"),
+            reply_to=frame.get("reply_to"),
         )
         return message_shape(message)
+
+    async def on_reaction(self, content):
+        # Answered by the `reaction` event, which reaches this socket too.
+        await database_sync_to_async(self._react)(_frame(ReactionFrame, content))
+
+    def _react(self, frame: dict) -> None:
+        user = self._fresh_user()
+        if frame["emoji"] is None:
+            reactions.reaction_remove(user=user, message_id=frame["message"])
+        else:
+            reactions.reaction_set(user=user, message_id=frame["message"], emoji=frame["emoji"])
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
@@ -287,11 +309,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _sync_batch(self, after: int, size: int, *, check: bool) -> list[dict]:
         if check:
             self._fresh_user()
-        messages = (
+        messages = selectors.messages_shaped(
             Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
-            .select_related("sender")
-            .order_by("id")[:size]
-        )
+        ).order_by("id")[:size]
         return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
@@ -300,6 +320,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def message_deleted(self, event):
+        await self.send_json(event)
+
+    async def reaction(self, event):
         await self.send_json(event)
 
     async def typing(self, event):
