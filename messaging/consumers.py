@@ -21,6 +21,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.sessions import credential_user, session_credential
+from attachments.selectors import attachments_load
 from dmsite.env import Rate
 from dmsite.errors import (
     ApiError,
@@ -50,8 +51,9 @@ SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` wh
 class MessageSendFrame(serializers.Serializer):
     to = StrictCharField(max_length=64, required=False)
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
-    body = serializers.JSONField()
+    body = serializers.JSONField(required=False)
     client_id = serializers.JSONField(required=False)
+    attachments = serializers.JSONField(required=False)
     reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
@@ -240,9 +242,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         message, _ = services.message_send(
             sender=sender,
             recipient=recipient,
-            body=frame["body"],
+            body=frame.get("body"),
             client_id=frame.get("client_id"),
             reply_to=frame.get("reply_to"),
+            attachments=frame.get("attachments"),
         )
         return message_shape(message)
 
@@ -309,9 +312,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _sync_batch(self, after: int, size: int, *, check: bool) -> list[dict]:
         if check:
             self._fresh_user()
-        messages = selectors.messages_shaped(
-            Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
-        ).order_by("id")[:size]
+        messages = list(
+            selectors.messages_shaped(
+                Message.objects.filter(
+                    conversation__participants__user_id=self.user_id, id__gt=after
+                )
+            ).order_by("id")[:size]
+        )
+        attachments_load(messages)
         return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
