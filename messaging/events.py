@@ -10,14 +10,10 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Q
 
+from dmsite.realtime import user_group
 from messaging import selectors
 from messaging.models import MemberState, Message, Participant
 from messaging.shapes import blocked_placeholder, message_shape
-
-
-def user_group(user_id: int) -> str:
-    """The one group every socket of this user joins."""
-    return f"user.{user_id}"
 
 
 def _send(user_id: int, event: dict) -> None:
