@@ -7,8 +7,8 @@
 Like `run.py` it never touches the configured database's data: it creates a
 throwaway database beside it (`bench_group_<name>`, or a file in the temp
 folder), makes `--members` users with verified phones who are all friends of the
-first, a group of all of them (`groups.group_create`) and, for comparison, a
-direct conversation between the first two. It starts one Daphne on a free port
+first and a group of all of them (`groups.group_create`); for comparison, eight
+of them take turns sending direct messages to the first. It starts one Daphne on a free port
 (`DJANGO_DEBUG=0`, every rate limit raised: this measures sending, not the
 limiter), opens one socket per member with `?token=`, and sends `--messages`
 `message.send` frames, the senders taking turns, window 1: the next frame goes
@@ -52,10 +52,10 @@ def free_port() -> int:
 def seed(members: int) -> dict:
     """The users, their tokens, a group of all of them and one direct pair."""
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Follow, User
-    from messaging import groups, services
+    from accounts.tokens import token_create
+    from messaging import groups
 
     now = timezone.now()
     users = [
@@ -78,8 +78,7 @@ def seed(members: int) -> dict:
         ]
     )
     group = groups.group_create(creator=owner, usernames=[user.username for user in users[1:]])
-    services.conversation_open(user=owner, other=users[1])
-    tokens = {user.username: Token.objects.create(user=user).key for user in users}
+    tokens = {user.username: token_create(user=user)[1] for user in users}
     return {"users": [u.username for u in users], "tokens": tokens, "group": group.conversation_id}
 
 
@@ -121,7 +120,7 @@ def start_daphne(database_url: str, port: int) -> subprocess.Popen:
 
 
 async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_for, count: int):
-    """Send `count` frames (`frame_for(i)` → (sender, frame)), window 1; the figures."""
+    """Send `count` frames (`frame_for(i)` → (sender, frame, who must receive it)), window 1."""
     from websockets.asyncio.client import connect
 
     sockets = {
@@ -129,12 +128,15 @@ async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_fo
         for name in usernames
     }
     received = {name: [] for name in usernames}
+    errors: list[dict] = []
     arrived = asyncio.Event()
     waiting = {"client_id": None, "left": set()}
 
     async def reader(name, ws):
         async for raw in ws:
             frame = json.loads(raw)
+            if frame.get("type") == "error":
+                errors.append(frame)
             if frame.get("type") != "message.new":
                 continue
             received[name].append(frame["message"]["id"])
@@ -147,9 +149,9 @@ async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_fo
     await asyncio.sleep(0.5)
     cpu0, wall0, lost = proc_cpu_seconds(pid), time.perf_counter(), 0
     for i in range(count):
-        sender, frame = frame_for(i)
+        sender, frame, audience = frame_for(i)
         arrived.clear()
-        waiting["client_id"], waiting["left"] = frame["client_id"], set(usernames)
+        waiting["client_id"], waiting["left"] = frame["client_id"], set(audience)
         await sockets[sender].send(json.dumps(frame))
         try:
             await asyncio.wait_for(arrived.wait(), TIMEOUT)
@@ -170,6 +172,7 @@ async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_fo
         "wall": wall,
         "lost": lost,
         "duplicates": duplicates,
+        "errors": errors,
     }
 
 
@@ -188,20 +191,24 @@ def run(args, database_url: str) -> int:
     port = free_port()
     daphne = start_daphne(database_url, port)
     try:
+        # Eight friends take turns writing to the first user: each socket stays far below
+        # the per-socket frame limit, and every message reaches two sockets.
+        writers = users[1:9]
         direct = asyncio.run(
             load(
                 port,
                 daphne.pid,
                 tokens,
-                users[:2],
+                [users[0], *writers],
                 lambda i: (
-                    users[i % 2],
+                    writers[i % len(writers)],
                     {
                         "type": "message.send",
-                        "to": users[(i + 1) % 2],
+                        "to": users[0],
                         "body": f"direct {i}",
                         "client_id": f"d-{i}",
                     },
+                    (writers[i % len(writers)], users[0]),
                 ),
                 args.messages,
             )
@@ -220,6 +227,7 @@ def run(args, database_url: str) -> int:
                         "body": f"group {i}",
                         "client_id": f"g-{i}",
                     },
+                    users,
                 ),
                 args.messages,
             )
@@ -231,8 +239,11 @@ def run(args, database_url: str) -> int:
         f"{'mode':<26} {'messages':>8} {'frames':>8} {'cpu ms/msg':>10} "
         f"{'cpu ms/frm':>10} {'msg/s':>7} {'lost':>5} {'dupes':>5}"
     )
-    print(report("direct (2 sockets)", direct))
+    print(report("direct (2 sockets/msg)", direct))
     print(report(f"group of {args.members} ({args.members} sockets)", grouped))
+    for figures in (direct, grouped):
+        for error in figures["errors"][:3]:
+            print("error frame:", error)
     bad = direct["lost"] + direct["duplicates"] + grouped["lost"] + grouped["duplicates"]
     return 1 if bad else 0
 
