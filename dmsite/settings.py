@@ -85,6 +85,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Wait for a write lock instead of failing at once (several Daphne processes, tests).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Transactions take the write lock when they begin: a transaction that reads and then
+    # writes (every send, every group change) would otherwise fail at once with "database
+    # is locked" when another writer got in between, since SQLite cannot wait there.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # A file, not memory, so that the live Daphne servers of the browser tests share it.
     # One file per test run, so that parallel runs never share it.
     DATABASES["default"]["TEST"] = {
