@@ -26,7 +26,7 @@
         });
     });
     document.querySelectorAll("[data-muted-icon]").forEach(function (icon) {
-      icon.hidden = !conversation.muted;
+      icon.toggleAttribute("hidden", !conversation.muted); // an <svg>: no `hidden` property
     });
   }
 
@@ -36,6 +36,11 @@
       return;
     }
     var field = button.dataset.conversationToggle;
+    var menuButton = button.closest("[data-menu]");
+    menuButton = menuButton && menuButton.querySelector('[data-menu-button][aria-expanded="true"]');
+    if (menuButton) {
+      menuButton.click(); // the menu closes, as after any choice
+    }
     var change = {};
     change[field] = button.dataset.value !== "1";
     window
