@@ -175,8 +175,13 @@
       stack.append(quote(message.reply_to, context));
     }
     stack.append(element("span", "sr-only", (mine ? "You" : context.nameOf(message.sender)) + ":"));
+    var media = dm.media && dm.media.render(message); // photos, videos, a voice note
+    if (media) {
+      stack.append(media);
+    }
     var row = element("div", "msg__row");
     var body = element("p", "msg__body");
+    body.hidden = Boolean(media) && !message.body && !message.unsent;
     if (message.unsent) {
       item.classList.add("msg--unsent");
       body.append(document.createTextNode("Message unsent"));

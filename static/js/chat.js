@@ -561,7 +561,12 @@
 
   function sendComposed() {
     var body = textarea.value;
-    if (!body.trim()) {
+    var media = dm.media ? dm.media.ready() : { busy: false, attachments: [] };
+    if (media.busy) {
+      showError("Wait until your files have uploaded.");
+      return;
+    }
+    if (!body.trim() && !media.attachments.length) {
       return;
     }
     var count = characters(body);
@@ -573,6 +578,18 @@
       return;
     }
     showError("");
+    send(body, media.attachments);
+    textarea.value = "";
+    if (dm.media) {
+      dm.media.clear();
+    }
+    autosize();
+    updateCounter();
+    lastTypingSent = 0;
+  }
+
+  /* Send `body` with `attachments` (uploaded, of the shape POST attachments answers). */
+  function send(body, attachments) {
     var clientId = newClientId();
     var frame = {
       type: "message.send",
@@ -580,7 +597,19 @@
       body: body,
       client_id: clientId,
     };
-    var local = { sender: me, body: body.trim(), reactions: [], reply_to: null };
+    attachments = attachments || [];
+    if (attachments.length) {
+      frame.attachments = attachments.map(function (attachment) {
+        return attachment.id;
+      });
+    }
+    var local = {
+      sender: me,
+      body: body.trim(),
+      reactions: [],
+      reply_to: null,
+      attachments: attachments,
+    };
     if (replyTo) {
       frame.reply_to = replyTo.id;
       local.reply_to = {
@@ -601,12 +630,8 @@
     if (emptyNote) {
       emptyNote.hidden = true;
     }
-    textarea.value = "";
     setReplyTo(null);
-    autosize();
-    updateCounter();
     scrollToBottom();
-    lastTypingSent = 0;
     transmit(entry);
     document.dispatchEvent(new CustomEvent("dmsite:sent"));
   }
@@ -698,6 +723,7 @@
     },
     reply: setReplyTo,
     nameOf: nameOf,
+    send: send,
   };
 
   scrollToBottom();
