@@ -19,16 +19,7 @@
   var URL_PATTERN = /\bhttps?:\/\/[^\s<>"']+/gi;
   var TRAILING = /[.,;:!?'")\]}]+$/;
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = dm.element;
 
   /* The text as nodes: plain text, and <a> for each http(s) URL (no other scheme). */
   function linkify(text) {

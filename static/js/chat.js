@@ -56,16 +56,7 @@
   var loadingOlder = false;
   var replyTo = null;
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = dm.element;
 
   function nameOf(username) {
     return username === root.dataset.other ? otherName : username;

@@ -26,16 +26,7 @@
   var menuFor = null; // the message id the menu is open for
   var opener = null;
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = dm.element;
 
   function myReaction(message) {
     var mine = (message.reactions || []).filter(function (reaction) {
