@@ -10,7 +10,6 @@ import httpx
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from dmsite.env import Rate
 from messaging import reactions, services
@@ -19,7 +18,7 @@ from moderation.models import Report
 from privacy.services import block_create, privacy_settings_update
 from tests.e2e.conftest import DESKTOP, VIEWPORT, off_loop
 from tests.e2e.test_chat import befriend, bodies, chat_url, composer, send
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -75,11 +74,10 @@ def open_menu(page, item, width: str):
 def live_send(server, sender, recipient, body: str) -> dict:
     """A message sent over the live server's REST API, so its sockets hear of it at once
     (the test process has its own channel layer)."""
-    token, _ = Token.objects.get_or_create(user=sender)
     response = httpx.post(
         f"{server.url}/api/v1/messages",
         json={"to": recipient.username, "body": body},
-        headers={"Authorization": f"Token {token.key}"},
+        headers={"Authorization": f"Token {token_for(sender)}"},
         timeout=10,
     )
     assert response.status_code == 201, response.text
