@@ -497,3 +497,30 @@ def test_request_and_block_states_and_the_product_404(open_as):
     assert response.status == 404
     expect(page.get_by_text("This page isn't available")).to_be_visible()
     expect(page.get_by_text("URLconf")).to_have_count(0)
+
+
+PERMISSION_SPY = """
+window.__asked = 0;
+Notification.requestPermission = () => { window.__asked += 1; return Promise.resolve("default"); };
+"""
+
+
+def test_notification_permission_is_asked_once_right_after_the_first_send(pair, open_as):
+    alice, bob = pair
+    page = open_as(alice)
+    page.add_init_script(PERMISSION_SPY)
+    page.goto(chat_url(alice, bob))
+    wait_for_sockets(page)
+    assert page.evaluate("Notification.permission") == "default"
+    assert page.evaluate("window.__asked") == 0  # never on page load
+
+    for text in ("first", "second"):
+        composer(page).fill(text)
+        composer(page).press("Enter")
+        expect(bubble(page, text)).to_have_attribute("data-id", re.compile(r"\d+"))
+    assert page.evaluate("window.__asked") == 1
+    page.reload()
+    composer(page).fill("third")
+    composer(page).press("Enter")
+    expect(bubble(page, "third")).to_have_attribute("data-id", re.compile(r"\d+"))
+    assert page.evaluate("window.__asked") == 0  # asked once, not on every visit
