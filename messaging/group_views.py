@@ -6,6 +6,7 @@ the API; a refusal is shown as the service's sentence.
 
 import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -18,6 +19,7 @@ from messaging import groups, selectors, services
 from messaging.forms import MessageForm
 from messaging.models import MemberState, MessageKind, Role
 from messaging.policy import DmDecision, sender_denial
+from messaging.shapes import blocked_placeholder, message_shape
 from privacy.selectors import friends_of
 
 FRIENDS_SHOWN = 500
@@ -93,6 +95,15 @@ def group_page(request, participant, form: MessageForm | None = None):
         "denial": denial,
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "title_max": groups.TITLE_MAX_LENGTH,
+        "max_length": settings.DM_MAX_LENGTH,
+        "unsend_seconds": settings.DM_UNSEND_SECONDS,
+        # The shapes the socket sends: static/js/chat.js draws every bubble from them.
+        "history_shapes": [
+            blocked_placeholder(message_shape(message))
+            if message.blocked
+            else message_shape(message)
+            for message in history
+        ],
     }
     return render(request, "messaging/group.html", context)
 
