@@ -130,17 +130,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     def _send_message(self, frame: dict) -> dict:
-        # Fresh from the database: a suspension or deactivation applies at once.
-        sender = User.objects.get(pk=self.user_id)
+        # The service reads the sender afresh under its lock: a suspension applies at once.
+        sender = self.scope["user"]
         if "conversation" in frame:
             participant = selectors.participant_get(
                 user=sender, conversation_id=frame["conversation"]
             )
-            recipient = participant.other
+            recipient, to = participant.other, None
         else:
-            recipient = selectors.recipient_by_username(frame["to"])
+            recipient, to = None, frame["to"]
         message, _ = services.message_send(
-            sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
+            sender=sender,
+            recipient=recipient,
+            to=to,
+            body=frame["body"],
+            client_id=frame.get("client_id"),
         )
         return message_shape(message)
 

@@ -7,16 +7,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat, Lower
 from django.utils import timezone
 
 from accounts.models import User
-from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
+from dmsite.errors import ApiError, InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
-from messaging import events, selectors
+from messaging import events, policy, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
-from messaging.policy import acquire_send_limits, check_can_dm
 from messaging.shapes import conversation_event_shape
 
 CLIENT_ID_MAX_LENGTH = 64
@@ -68,46 +68,84 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
         raise CannotMessageSelf()
     low, high = _pair(user, other)
     with transaction.atomic():
+        # The same locks as a send: a first send cannot race to create the same rows.
+        User.objects.lock_rows(user, other)
         conversation, created = Conversation.objects.get_or_create(user_low=low, user_high=high)
         participant = _participant_for(conversation, user, other)
     return participant, created
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None
+    *,
+    sender: User,
+    recipient: User | None = None,
+    to: str | None = None,
+    body,
+    client_id=None,
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user); (message, created).
+    """Send `body` to `recipient`, or to the user named `to`; (message, created).
 
-    The same `client_id` from the same sender returns the stored message with
-    created False: a retry never makes a duplicate. A denied or invalid send
-    writes nothing and counts nothing towards the rate limits.
+    `recipient` None (and no `to`) means no such user. The same `client_id` from the
+    same sender returns the stored message with created False: a retry never makes a
+    duplicate. A denied or invalid send writes nothing and counts nothing towards the
+    rate limits. The message comes back with `seen_up_to` set for the sender's view
+    (`message_shape`): the recipient's read position where both turned receipts on.
+
+    A steady send is five statements whatever the history's length: lock both users
+    (finding the recipient by name), the pair's facts, the message, the conversation,
+    both participants; plus one cache round trip for both rate windows.
     """
     text = message_body_clean(body)
     client_id = client_id_clean(client_id)
-    if client_id:
-        stored = _stored_retry(sender, recipient, client_id)
-        if stored is not None:
-            return stored, False
-    if recipient is None or recipient.pk == sender.pk:
-        check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
-    with transaction.atomic():
-        # Both users' rows stay locked until commit. So every message a user can see gets
-        # its id in commit order, and `sync {after: id}` can never skip one committed late;
-        # and parallel sends cannot pass a message-request limit together.
-        User.objects.lock_rows(sender, recipient)
-        low, high = _pair(sender, recipient)
-        conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
-        # Decided under the lock; a denial rolls a new conversation back.
-        decision = check_can_dm(sender, recipient)
-        release_limits = acquire_send_limits(sender, recipient)
-        try:
-            message = _write_message(conversation, sender, recipient, text, client_id, decision)
-        except BaseException:
-            release_limits()
+    try:
+        with transaction.atomic():
+            # Both users' rows stay locked until commit. So every message a user can see
+            # gets its id in commit order, and `sync {after: id}` can never skip one
+            # committed late; and parallel sends cannot pass a message-request limit together.
+            sender, recipient = _lock_pair(sender, recipient, to)
+            facts = (
+                policy.pair_facts(sender, [recipient]).get(recipient.pk, policy.PairFacts())
+                if recipient is not None and recipient.pk != sender.pk
+                else policy.PairFacts()
+            )
+            decision = policy.send_decision(sender, recipient, facts)
+            acquired = policy.acquire_send_limits(sender, recipient)
+            try:
+                message = _write_message(sender, recipient, facts, decision, text, client_id)
+            except BaseException:
+                acquired.release()
+                raise
+    except (ApiError, IntegrityError):
+        # A retry is answered with the stored message whatever the policy says now; and
+        # a client_id already stored fails the insert (the whole send rolls back).
+        stored = _stored_retry(sender, recipient, client_id) if client_id else None
+        if stored is None:
             raise
-    if message is None:  # a parallel retry with the same client_id stored it first
-        return _stored_retry(sender, recipient, client_id), False
+        return stored, False
     return message, True
+
+
+def _lock_pair(sender: User, recipient: User | None, to: str | None) -> tuple[User, User | None]:
+    """Lock the sender's and the recipient's rows, in id order, and read both afresh.
+
+    A suspension or deactivation applies at once. With `to`, the same statement finds
+    the recipient by name (case-insensitively, on the `user_username_ci_unique` index).
+    """
+    users = User.objects.select_for_update().order_by("pk")
+    if to is not None:
+        users = users.alias(name=Lower("username")).filter(
+            Q(pk=sender.pk) | Q(name=Lower(Value(to)))
+        )
+    else:
+        users = users.filter(pk__in=[sender.pk] + ([recipient.pk] if recipient else []))
+    rows = list(users)
+    fresh = next((user for user in rows if user.pk == sender.pk), sender)
+    others = [user for user in rows if user.pk != sender.pk]
+    if others:
+        return fresh, others[0]
+    if to is not None:
+        return fresh, fresh if fresh.username.lower() == to.lower() else None
+    return fresh, fresh if recipient is not None else None
 
 
 def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
@@ -124,55 +162,87 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
             "This client_id was already used for another conversation.",
             fields={"client_id": ["Already used for another conversation."]},
         )
+    mine = Participant.objects.select_related("other").get(
+        conversation_id=stored.conversation_id, user=sender
+    )
+    stored.seen_up_to = selectors.seen_up_to(participant=mine)
     return stored
 
 
-def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
+def _write_message(sender, recipient, facts, decision, text, client_id) -> Message:
+    """The message and both sides of the conversation, in a fixed number of statements."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                seq=conversation.last_seq + 1,
-                sender=sender,
-                body=text,
-                client_id=client_id,
-                created_at=now,
-            )
-    except IntegrityError:
-        if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
-            return None
-        raise
-    conversation.last_seq = message.seq
-    conversation.last_message = message
-    conversation.last_message_at = now
-    conversation.save(update_fields=["last_seq", "last_message", "last_message_at"])
-
+    conversation_id = facts.conversation_id
+    if conversation_id is None:
+        low, high = _pair(sender, recipient)
+        conversation_id = Conversation.objects.create(user_low=low, user_high=high).pk
+    message = Message.objects.create(
+        conversation_id=conversation_id,
+        seq=facts.conversation_messages + 1,
+        sender=sender,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation_id).update(
+        last_seq=message.seq, last_message_id=message.pk, last_message_at=now
+    )
     # Writing back is a reply: the sender's side is in their inbox, visible again.
-    mine = _participant_for(conversation, sender, recipient)
-    mine.folder, mine.hidden, mine.activity_at = Folder.INBOX, False, now
-    mine.refresh_inbox_key()
-    mine.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-
-    theirs = _participant_for(conversation, recipient, sender, folder=decision.folder)
-    theirs.folder, theirs.hidden, theirs.activity_at = decision.folder, False, now
-    theirs.refresh_inbox_key()
-    theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-    Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    theirs.unread_count += 1
+    _sides_write(conversation_id, sender, recipient, facts, decision.folder, now)
+    message.seen_up_to = facts.recipient_read_up_to if facts.read_receipts_both else None
     events.message_new_on_commit(
         message,
         {
-            side.user_id: conversation_event_shape(
-                conversation_id=conversation.pk,
-                folder=side.folder,
-                unread_count=side.unread_count,
-                other=other,
-            )
-            for side, other in ((mine, recipient), (theirs, sender))
+            sender.pk: conversation_event_shape(
+                conversation_id=conversation_id,
+                folder=Folder.INBOX,
+                unread_count=facts.sender_unread,
+                other=recipient,
+            ),
+            recipient.pk: conversation_event_shape(
+                conversation_id=conversation_id,
+                folder=decision.folder,
+                unread_count=facts.recipient_unread + 1,
+                other=sender,
+            ),
         },
     )
     return message
+
+
+def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None:
+    """Both participants visible, with the new activity; the recipient has one more unread.
+
+    One UPDATE for the sides that exist, one INSERT for those that do not yet.
+    """
+    # The inbox key (pinned first, then activity) is computed by the database from each
+    # row's own `pinned`, so a pin changed meanwhile is kept.
+    key_tail = f":{now:%Y%m%d%H%M%S%f}:{conversation_id:020d}"
+    existing = [pk for pk in (facts.sender_side_id, facts.recipient_side_id) if pk is not None]
+    if existing:
+        Participant.objects.filter(pk__in=existing).update(
+            folder=Case(
+                When(user_id=recipient.pk, then=Value(folder)), default=Value(Folder.INBOX)
+            ),
+            hidden=False,
+            activity_at=now,
+            inbox_key=Concat(
+                Case(When(pinned=True, then=Value("1")), default=Value("0")), Value(key_tail)
+            ),
+            unread_count=F("unread_count") + Case(When(user_id=recipient.pk, then=1), default=0),
+        )
+    missing = []
+    if facts.sender_side_id is None:
+        missing.append(
+            Participant(user=sender, other=recipient, folder=Folder.INBOX, unread_count=0)
+        )
+    if facts.recipient_side_id is None:
+        missing.append(Participant(user=recipient, other=sender, folder=folder, unread_count=1))
+    for side in missing:
+        side.conversation_id, side.hidden, side.activity_at = conversation_id, False, now
+        side.inbox_key = f"0{key_tail}"
+    if missing:
+        Participant.objects.bulk_create(missing)
 
 
 def conversation_accept(*, participant: Participant) -> Participant:

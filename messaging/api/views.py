@@ -21,6 +21,7 @@ from messaging.api.serializers import (
     ReadSerializer,
 )
 from messaging.policy import dm_decision, dm_decisions, sender_denial
+from messaging.shapes import message_shape
 from privacy.api.serializers import ProfileSerializer
 from privacy.api.views import ProfileView as PrivacyProfileView
 from privacy.api.views import profile_data
@@ -39,16 +40,6 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
     decisions = dm_decisions(viewer, [participant.other for participant in page])
     serializer = ConversationSerializer(page, many=True, context={"decisions": decisions})
     return serializer.data if many else serializer.data[0]
-
-
-def message_data(message, participant=None) -> dict:
-    context = {"viewer_id": message.sender_id}
-    if participant is not None:
-        context = {
-            "viewer_id": participant.user_id,
-            "seen_up_to": selectors.seen_up_to(participant=participant),
-        }
-    return MessageSerializer(message, context=context).data
 
 
 def _participant(request, conversation_id: int):
@@ -148,10 +139,15 @@ class ConversationMessagesView(generics.GenericAPIView):
             body=data["body"],
             client_id=data.get("client_id"),
         )
-        return Response(
-            message_data(message, participant),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return _sent(message, created)
+
+
+def _sent(message, created: bool) -> Response:
+    """The sender's view of the message just sent (or found again by its client_id)."""
+    return Response(
+        message_shape(message, viewer_id=message.sender_id, seen_up_to=message.seen_up_to),
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
 
 
 class MessageSendView(APIView):
@@ -161,17 +157,9 @@ class MessageSendView(APIView):
     def post(self, request):
         data = request_data(MessageToSerializer, request)
         message, created = services.message_send(
-            sender=request.user,
-            recipient=selectors.recipient_by_username(data["to"]),
-            body=data["body"],
-            client_id=data.get("client_id"),
+            sender=request.user, to=data["to"], body=data["body"], client_id=data.get("client_id")
         )
-        # My side of the conversation, so `seen` is shown as on every other route.
-        participant = _participant(request, message.conversation_id)
-        return Response(
-            message_data(message, participant),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return _sent(message, created)
 
 
 class MessageDetailView(APIView):

@@ -11,8 +11,9 @@ from tests.messaging.state import befriend, send, set_preference
 pytestmark = pytest.mark.django_db
 
 # Token lookup, the page of participants, and the DM policy's facts for the whole page
-# (blocks, follows, the other sides, preferences); the same whatever the page holds.
-INBOX_QUERIES = 6
+# (blocks, follows, the other sides, preferences: one statement); the same whatever the
+# page holds.
+INBOX_QUERIES = 3
 # Token lookup, my side of the conversation, the page of messages, read receipts and
 # the other side's read position.
 HISTORY_QUERIES = 5
