@@ -7,22 +7,26 @@ socket stays open.
 """
 
 import json
+import logging
 import time
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from dmsite.errors import ApiError, first_error_message
+from dmsite.errors import ApiError, ServiceUnavailable, error_body, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
 from messaging.events import user_group
 from messaging.models import Message, Participant
 from messaging.policy import dm_decision
 from messaging.shapes import message_shape
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
@@ -121,6 +125,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
                 retry_after=getattr(error, "retry_after", None),
             )
+        except DatabaseError:
+            # A dropped or locked connection: this frame failed, the socket goes on. The next
+            # frame's `database_sync_to_async` closes the broken connection and opens another.
+            logger.exception("Database error while serving a %s frame", frame_type)
+            await self.send_error(
+                ServiceUnavailable.default_code,
+                ServiceUnavailable.default_detail,
+                client_id=client_id,
+                retry_after=ServiceUnavailable.retry_seconds,
+            )
+        except Exception:
+            # Anything else unexpected: answered, logged, and the socket keeps serving.
+            logger.exception("Unexpected error while serving a %s frame", frame_type)
+            await self.send_error(
+                "server_error", "Something went wrong on our side.", client_id=client_id
+            )
 
     async def on_message_send(self, content):
         frame = _frame(MessageSendFrame, content)
@@ -215,7 +235,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # ---------------------------------------------------------------------------------
 
     async def send_error(self, code, detail, *, client_id=None, retry_after=None):
-        frame = {"type": "error", "code": code, "detail": detail}
+        frame = {"type": "error", **error_body(code, detail)}
         if client_id is not None:
             frame["client_id"] = client_id
         if retry_after is not None:

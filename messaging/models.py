@@ -121,6 +121,9 @@ class Participant(models.Model):
     muted = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
     last_read_message_id = models.BigIntegerField(default=0)
+    # The read position the other side is shown (`seen`): it follows `last_read_message_id`
+    # except while this user blocks the other, whose view then stays as it was.
+    read_shown_message_id = models.BigIntegerField(default=0)
     unread_count = models.PositiveIntegerField(default=0)
     activity_at = models.DateTimeField(default=timezone.now)
     # Pinned first, then newest activity: one indexed, unique key for cursor pagination.

@@ -7,12 +7,38 @@ from dmsite.errors import NotFound
 from dmsite.fields import MAX_DB_ID
 from messaging.models import Folder, Message, Participant
 from privacy.models import PrivacySettings
+from privacy.selectors import name_frozen_for
+
+
+class ParticipantsAsSeen(QuerySet):
+    """Participants whose `other` shows what the owner may see of them.
+
+    Someone who blocked the owner keeps the display name they had at the block: a
+    later change must not reach the user they blocked (annotated, so no extra query).
+    """
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if not fresh:
+            return
+        for participant in self._result_cache:
+            frozen = getattr(participant, "other_name_frozen", None)
+            if isinstance(participant, Participant) and frozen is not None:
+                participant.other.display_name = frozen
+
+
+def _participants_as_seen() -> QuerySet[Participant]:
+    return ParticipantsAsSeen(Participant).annotate(
+        other_name_frozen=name_frozen_for("user", "other")
+    )
 
 
 def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participant]:
     """My visible conversations in one folder, pinned first then newest activity."""
     return (
-        Participant.objects.filter(user=user, folder=folder, hidden=False)
+        _participants_as_seen()
+        .filter(user=user, folder=folder, hidden=False)
         .select_related("other", "conversation__last_message__sender")
         .order_by("-inbox_key")
     )
@@ -29,7 +55,8 @@ def participant_get(*, user: User, conversation_id: int) -> Participant:
         None
         if conversation_id > MAX_DB_ID
         else (
-            Participant.objects.filter(user=user, conversation_id=conversation_id)
+            _participants_as_seen()
+            .filter(user=user, conversation_id=conversation_id)
             .select_related("other", "conversation__last_message__sender")
             .first()
         )
@@ -78,4 +105,4 @@ def seen_up_to(*, participant: Participant) -> int | None:
     theirs = Participant.objects.filter(
         conversation_id=participant.conversation_id, user_id=participant.other_id
     ).first()
-    return theirs.last_read_message_id if theirs else 0
+    return theirs.read_shown_message_id if theirs else 0

@@ -18,6 +18,7 @@ from messaging import events, policy, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
 from messaging.shapes import conversation_event_shape
+from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -253,6 +254,13 @@ def conversation_accept(*, participant: Participant) -> Participant:
     return participant
 
 
+def _blocks_other(participant: Participant) -> bool:
+    """In a direct conversation, whether its owner blocks the other side."""
+    return participant.other_id is not None and is_blocked(
+        blocker=participant.user, blocked=participant.other
+    )
+
+
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
     """Read everything up to message `up_to`; my unread count drops accordingly."""
     last_message_id = participant.conversation.last_message_id or 0
@@ -269,14 +277,17 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
             .exclude(sender_id=participant.user_id)
             .count()
         )
+        # A user I blocked keeps seeing my read position as it was before the block.
+        shown = not _blocks_other(participant)
+        position = {"read_shown_message_id": read_up_to} if shown else {}
         Participant.objects.filter(pk=participant.pk).update(
-            last_read_message_id=read_up_to, unread_count=unread
+            last_read_message_id=read_up_to, unread_count=unread, **position
         )
         participant.last_read_message_id, participant.unread_count = read_up_to, unread
         events.read_on_commit(
             participant,
             unread_total=selectors.unread_total(user=participant.user),
-            receipts=selectors.read_receipts_on(participant=participant),
+            receipts=shown and selectors.read_receipts_on(participant=participant),
         )
     return participant
 
@@ -298,7 +309,11 @@ def conversation_hide(*, participant: Participant) -> None:
     participant.hidden = True
     participant.unread_count = 0
     participant.last_read_message_id = participant.conversation.last_message_id or 0
-    participant.save(update_fields=["hidden", "unread_count", "last_read_message_id"])
+    fields = ["hidden", "unread_count", "last_read_message_id"]
+    if not _blocks_other(participant):
+        participant.read_shown_message_id = participant.last_read_message_id
+        fields.append("read_shown_message_id")
+    participant.save(update_fields=fields)
 
 
 def message_unsend(*, user: User, message_id: int) -> Message:
