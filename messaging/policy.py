@@ -111,7 +111,7 @@ SELECT u.id,
   AND EXISTS(SELECT 1 FROM {table[Follow]} f WHERE f.follower_id = u.id AND f.followee_id = %(s)s),
   EXISTS(SELECT 1 FROM {table[Message]} w WHERE w.conversation_id = c.id AND w.sender_id = u.id),
   theirs.folder, c.last_seq, rp.dm_preference, c.id,
-  mine.id, mine.unread_count, theirs.id, theirs.unread_count, theirs.last_read_message_id,
+  mine.id, mine.unread_count, theirs.id, theirs.unread_count, theirs.read_shown_message_id,
   rp.read_receipts AND (
     SELECT sp.read_receipts FROM {table[PrivacySettings]} sp WHERE sp.user_id = %(s)s
   )

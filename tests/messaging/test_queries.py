@@ -3,6 +3,8 @@
 import pytest
 
 from dmsite.env import Rate
+from dmsite.ratelimit import _redis_client
+from messaging.consumers import ChatConsumer
 from messaging.models import Message, Participant
 from privacy import services as privacy_services
 from tests.factories import UserFactory
@@ -76,3 +78,178 @@ def test_history_queries_do_not_grow(client_for, django_assert_max_num_queries, 
     results = response.json()["results"]
     assert len(results) == min(count, 100)
     assert all(("seen" in m) is (receipts and m["sender"] == me.username) for m in results)
+
+
+# A send, whatever the conversation's length: lock both users (and find the recipient
+# by name), the pair's facts, the message, the conversation, both participants.
+SEND_STATEMENTS = 5
+# A first send creates the conversation and inserts both participants instead of
+# updating them: one more.
+FIRST_SEND_STATEMENTS = 6
+# The token lookup of a REST request.
+AUTH = 1
+# Inside the test's transaction the send's own is a savepoint: SAVEPOINT and RELEASE
+# (BEGIN and COMMIT on a real request, which the count does not see).
+SAVEPOINT = 2
+
+
+def _history(sender, recipient, count: int) -> None:
+    for number in range(count):
+        send(sender, recipient, f"old {number}")
+
+
+def _post_message(api, to: str, client_id: str):
+    return api.post(
+        "/api/v1/messages", {"to": to, "body": "hi", "client_id": client_id}, format="json"
+    )
+
+
+@pytest.mark.parametrize("history", [0, 1, 50])
+def test_a_rest_send_costs_a_fixed_number_of_statements(
+    client_for, django_assert_num_queries, django_capture_on_commit_callbacks, history
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, history)
+    api = client_for(alice)
+    expected = AUTH + (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
+
+    # The message.new events are built from what the send holds: their callbacks,
+    # run here, query nothing.
+    with (
+        django_assert_num_queries(expected),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["seq"] == history + 1
+    assert len(callbacks) == 1
+
+
+def test_a_rest_send_in_a_conversation_costs_one_more_for_the_conversation(
+    client_for, django_assert_num_queries
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    conversation_id = send(bob, alice).conversation_id
+    api = client_for(alice)
+
+    # My side of the conversation (which names the recipient), then the send.
+    with django_assert_num_queries(AUTH + 1 + SEND_STATEMENTS + SAVEPOINT):
+        response = api.post(
+            f"/api/v1/conversations/{conversation_id}/messages", {"body": "hi"}, format="json"
+        )
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("receipts", [False, True])
+def test_a_steady_send_with_read_receipts_costs_nothing_more(
+    client_for, django_assert_num_queries, receipts
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    for user in (alice, bob):
+        privacy_services.privacy_settings_update(user=user, read_receipts=receipts)
+    send(bob, alice)
+    api = client_for(alice)
+
+    with django_assert_num_queries(AUTH + SEND_STATEMENTS + SAVEPOINT):
+        response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert ("seen" in response.json()) is receipts
+
+
+@pytest.mark.parametrize("history", [0, 1, 50])
+def test_a_socket_send_costs_a_fixed_number_of_statements(django_assert_num_queries, history):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, history)
+    consumer = ChatConsumer()
+    consumer.scope = {"user": alice}  # the socket's user, as the auth middleware set it
+    frame = {"to": bob.username, "body": "hi", "client_id": "c1"}
+
+    # No token lookup: the socket authenticated once, and the send reads the sender afresh.
+    with django_assert_num_queries(
+        (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
+    ):
+        message = consumer._send_message(frame)
+
+    assert message["seq"] == history + 1
+
+
+def test_a_retry_of_a_stored_client_id_is_answered_without_a_second_message(
+    client_for, django_assert_max_num_queries
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    send(bob, alice)
+    api = client_for(alice)
+    first = _post_message(api, bob.username, "c1")
+
+    # The insert fails on the client_id, the send rolls back, the stored one is read.
+    with django_assert_max_num_queries(AUTH + SEND_STATEMENTS + SAVEPOINT + 3):
+        again = _post_message(api, bob.username, "c1")
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Message.objects.filter(sender=alice).count() == 1
+
+
+def test_a_send_is_one_round_trip_to_redis(client_for, monkeypatch):
+    if _redis_client() is None:
+        pytest.skip("REDIS_URL is not set: the local-memory cache has no round trips")
+    import redis
+
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    send(bob, alice)
+    api = client_for(alice)
+    calls = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        calls.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert calls == ["EVAL"]  # both rate windows, checked and recorded in one script
+
+
+# The profile: token lookup, the user, the DM policy's facts for `can_message` (one
+# statement), the relationship (follows and blocks, one statement) and the two counts
+# of followers and following.
+PROFILE_QUERIES = 6
+
+
+@pytest.mark.parametrize("followers", [0, 30])
+def test_profile_queries_do_not_grow(client_for, django_assert_num_queries, followers):
+    viewer, user = UserFactory.create_batch(2)
+    befriend(viewer, user)
+    for fan in UserFactory.create_batch(followers):
+        privacy_services.follow_create(follower=fan, followee=user)
+    api = client_for(viewer)
+
+    with django_assert_num_queries(PROFILE_QUERIES):
+        response = api.get(f"/api/v1/users/{user.username}")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["can_message"] == {"allowed": True, "code": None}
+
+
+def test_sync_costs_one_query_per_batch(django_assert_num_queries):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, 30)
+    consumer = ChatConsumer()
+    consumer.user_id = alice.pk
+
+    with django_assert_num_queries(1):
+        batch = consumer._sync_batch(0)
+
+    assert [message["seq"] for message in batch] == list(range(1, 31))
