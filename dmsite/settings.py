@@ -218,6 +218,8 @@ RATE_PHONE_SENDS = env_rate("RATE_PHONE_SENDS", "5/3600")
 RATE_LOGIN = env_rate("RATE_LOGIN", "10/900")
 RATE_SIGNUPS = env_rate("RATE_SIGNUPS", "20/3600")
 RATE_REPORTS = env_rate("RATE_REPORTS", "20/3600")
+# Frames one socket may send (every kind, bad ones too), before `rate_limited` frames.
+RATE_SOCKET_FRAMES = env_rate("RATE_SOCKET_FRAMES", "60/10")
 PHONE_RESEND_SECONDS = env_int("PHONE_RESEND_SECONDS", 60)
 PHONE_CODE_ATTEMPTS = env_int("PHONE_CODE_ATTEMPTS", 5, minimum=1)
 PHONE_CODE_TTL = env_int("PHONE_CODE_TTL", 600, minimum=1)

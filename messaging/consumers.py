@@ -13,6 +13,7 @@ from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db import DatabaseError
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
-FLOOD_FRAMES, FLOOD_SECONDS = 60, 10  # per socket
 SYNC_BATCH_SIZE = 100
 SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` when `has_more`
 
@@ -75,6 +75,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user_id = user.pk
         self.frame_times: deque[float] = deque()
+        self.flood = settings.RATE_SOCKET_FRAMES  # per socket
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
 
@@ -88,7 +89,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Every frame counts, bad ones too: each costs an answer.
         if self._flooded():
             return await self.send_error(
-                "rate_limited", "Too many frames. Slow down.", retry_after=FLOOD_SECONDS
+                "rate_limited", "Too many frames. Slow down.", retry_after=self.flood.seconds
             )
         if text_data is None:
             return await self.send_error("invalid", "Send JSON text frames.")
@@ -244,9 +245,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     def _flooded(self) -> bool:
         now = time.monotonic()
-        while self.frame_times and self.frame_times[0] <= now - FLOOD_SECONDS:
+        while self.frame_times and self.frame_times[0] <= now - self.flood.seconds:
             self.frame_times.popleft()
-        if len(self.frame_times) >= FLOOD_FRAMES:
+        if len(self.frame_times) >= self.flood.count:
             return True
         self.frame_times.append(now)
         return False
