@@ -111,6 +111,10 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX
         # A request waits this long for a free connection, then fails.
         "timeout": DATABASE_POOL_TIMEOUT,
     }
+    # An idle connection the server dropped (a restart, a failover) is replaced when
+    # borrowed, not handed to a request to fail: Django then has the pool check each
+    # connection it lends (one empty query).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
