@@ -94,6 +94,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         # commits can be lost only with the machine's power).
         init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
     )
+    # The sockets' calls share one worker thread: keep its connection (a local file,
+    # nothing on the other side to run out of) instead of reopening it for every frame.
+    if not os.environ.get("DATABASE_CONN_MAX_AGE"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 600
     # A file, not memory, so that the live Daphne servers of the browser tests share it.
     # One file per test run, so that parallel runs never share it.
     DATABASES["default"]["TEST"] = {
