@@ -226,6 +226,7 @@ RATE_PHONE_SENDS = env_rate("RATE_PHONE_SENDS", "5/3600")
 RATE_LOGIN = env_rate("RATE_LOGIN", "10/900")
 RATE_SIGNUPS = env_rate("RATE_SIGNUPS", "20/3600")
 RATE_REPORTS = env_rate("RATE_REPORTS", "20/3600")
+RATE_REACTIONS = env_rate("RATE_REACTIONS", "120/60")
 # Frames one socket may send (every kind, bad ones too), before `rate_limited` frames.
 RATE_SOCKET_FRAMES = env_rate("RATE_SOCKET_FRAMES", "60/10")
 PHONE_RESEND_SECONDS = env_int("PHONE_RESEND_SECONDS", 60)

@@ -1,7 +1,7 @@
 """The `/ws/` socket: parse frames, call the same services and policy as REST.
 
-Client frames: `message.send`, `typing`, `read`, `sync`. Server frames:
-`message.ack`, `message.new`, `message.deleted`, `typing`, `read`,
+Client frames: `message.send`, `typing`, `read`, `sync`, `reaction`. Server frames:
+`message.ack`, `message.new`, `message.deleted`, `reaction`, `typing`, `read`,
 `sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
 socket stays open.
 """
@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 from accounts.models import User
 from dmsite.errors import ApiError, ServiceUnavailable, error_body, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
-from messaging import selectors, services
+from messaging import reactions, selectors, services
 from messaging.events import user_group
 from messaging.models import Message, Participant
 from messaging.policy import dm_decision
@@ -40,6 +40,7 @@ class MessageSendFrame(serializers.Serializer):
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
     body = serializers.JSONField()
     client_id = serializers.JSONField(required=False)
+    reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
         if ("to" in data) == ("conversation" in data):
@@ -53,6 +54,11 @@ class ConversationFrame(serializers.Serializer):
 
 class ReadFrame(ConversationFrame):
     up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+class ReactionFrame(serializers.Serializer):
+    message = StrictIntegerField(min_value=1, max_value=MAX_DB_ID)
+    emoji = serializers.JSONField(allow_null=True)  # null removes mine
 
 
 class SyncFrame(serializers.Serializer):
@@ -109,6 +115,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "typing": self.on_typing,
             "read": self.on_read,
             "sync": self.on_sync,
+            "reaction": self.on_reaction,
         }
         frame_type = content.get("type")
         handler = handlers.get(frame_type) if isinstance(frame_type, str) else None
@@ -166,8 +173,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             to=to,
             body=frame["body"],
             client_id=frame.get("client_id"),
+            reply_to=frame.get("reply_to"),
         )
         return message_shape(message)
+
+    async def on_reaction(self, content):
+        # Answered by the `reaction` event, which reaches this socket too.
+        await database_sync_to_async(self._react)(_frame(ReactionFrame, content))
+
+    def _react(self, frame: dict) -> None:
+        user = User.objects.get(pk=self.user_id)
+        if frame["emoji"] is None:
+            reactions.reaction_remove(user=user, message_id=frame["message"])
+        else:
+            reactions.reaction_set(user=user, message_id=frame["message"], emoji=frame["emoji"])
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
@@ -212,11 +231,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
 
     def _sync_batch(self, after: int) -> list[dict]:
-        messages = (
+        messages = selectors.messages_shaped(
             Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
-            .select_related("sender")
-            .order_by("id")[:SYNC_BATCH_SIZE]
-        )
+        ).order_by("id")[:SYNC_BATCH_SIZE]
         return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
@@ -225,6 +242,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def message_deleted(self, event):
+        await self.send_json(event)
+
+    async def reaction(self, event):
         await self.send_json(event)
 
     async def typing(self, event):

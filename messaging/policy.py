@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
@@ -76,6 +77,30 @@ def messages_window() -> SlidingWindow:
 
 def recipients_window() -> SlidingWindow:
     return SlidingWindow("dm_recipients", settings.RATE_RECIPIENTS)
+
+
+def reactions_window() -> SlidingWindow:
+    return SlidingWindow("reactions", settings.RATE_REACTIONS)
+
+
+def reaction_decision(user: User, other: User) -> DmDecision:
+    """May `user` react in a conversation with `other`? Blocks decide as for sending.
+
+    Rules 1, 3 and 4 of section 2 in their order (SPEC section 11); preferences and
+    requests do not apply: the message is already in the conversation.
+    """
+    if not user.is_active or user.is_messaging_suspended():
+        return _deny("account_suspended")
+    blockers = set(
+        Block.objects.filter(
+            Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
+        ).values_list("blocker_id", flat=True)
+    )
+    if not other.is_active or other.pk in blockers:
+        return _deny("not_found")
+    if user.pk in blockers:
+        return _deny("you_blocked_user")
+    return DmDecision(allowed=True)
 
 
 def sender_denial(sender: User) -> str | None:

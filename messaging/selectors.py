@@ -1,11 +1,11 @@
 """Reads of messaging shaped for their callers, each a fixed number of queries."""
 
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Max, Prefetch, QuerySet, Sum
 
 from accounts.models import User
 from dmsite.errors import NotFound
 from dmsite.fields import MAX_DB_ID
-from messaging.models import Folder, Message, Participant
+from messaging.models import Folder, Message, Participant, Reaction
 from privacy.models import PrivacySettings
 from privacy.selectors import name_frozen_for
 
@@ -34,12 +34,33 @@ def _participants_as_seen() -> QuerySet[Participant]:
     )
 
 
+# What the message shape needs beyond the row: one join and one prefetch for a whole page.
+MESSAGE_RELATED = ("sender", "reply_to__sender")
+
+
+def message_reactions(prefix: str = "") -> Prefetch:
+    """The reactions of messages (at `prefix`, e.g. "conversation__last_message__") in one query."""
+    return Prefetch(
+        f"{prefix}reactions",
+        queryset=Reaction.objects.select_related("user").order_by("id"),
+        to_attr="reaction_list",
+    )
+
+
+def messages_shaped(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Messages with everything their shape shows, in a fixed number of queries."""
+    return messages.select_related(*MESSAGE_RELATED).prefetch_related(message_reactions())
+
+
 def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participant]:
     """My visible conversations in one folder, pinned first then newest activity."""
     return (
         _participants_as_seen()
         .filter(user=user, folder=folder, hidden=False)
-        .select_related("other", "conversation__last_message__sender")
+        .select_related(
+            "other", *(f"conversation__last_message__{name}" for name in MESSAGE_RELATED)
+        )
+        .prefetch_related(message_reactions("conversation__last_message__"))
         .order_by("-inbox_key")
     )
 
@@ -67,9 +88,7 @@ def participant_get(*, user: User, conversation_id: int) -> Participant:
 
 
 def message_history(*, participant: Participant) -> QuerySet[Message]:
-    return Message.objects.filter(conversation_id=participant.conversation_id).select_related(
-        "sender"
-    )
+    return messages_shaped(Message.objects.filter(conversation_id=participant.conversation_id))
 
 
 def unread_total(*, user: User) -> int:

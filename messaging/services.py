@@ -16,7 +16,7 @@ from dmsite.errors import ApiError, InvalidInput, NotFound, PermissionDeniedErro
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, policy, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
-from messaging.models import Conversation, Folder, Message, Participant
+from messaging.models import Conversation, Folder, Message, Participant, Reaction
 from messaging.shapes import conversation_event_shape
 from privacy.selectors import is_blocked
 
@@ -52,6 +52,31 @@ def client_id_clean(client_id) -> str:
     return client_id
 
 
+def reply_to_clean(reply_to) -> int | None:
+    """The id of the message a send quotes, or None; whether it may be quoted is for the send."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= MAX_DB_ID:
+        message = "reply_to must be the id of a message."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return reply_to
+
+
+def _quoted_message(conversation_id: int | None, reply_to: int | None) -> Message | None:
+    """The quoted message, one statement; a conversation not yet made has none to quote."""
+    if reply_to is None:
+        return None
+    quoted = (
+        Message.objects.filter(pk=reply_to, conversation_id=conversation_id)
+        .select_related("sender")
+        .first()
+    )
+    if quoted is None:
+        message = "reply_to must name a message of this conversation."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return quoted
+
+
 def _pair(a: User, b: User) -> tuple[User, User]:
     return (a, b) if a.pk < b.pk else (b, a)
 
@@ -83,8 +108,10 @@ def message_send(
     to: str | None = None,
     body,
     client_id=None,
+    reply_to=None,
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient`, or to the user named `to`; (message, created).
+    """Send `body` to `recipient`, or to the user named `to`, quoting message `reply_to`;
+    (message, created).
 
     `recipient` None (and no `to`) means no such user. The same `client_id` from the
     same sender returns the stored message with created False: a retry never makes a
@@ -98,6 +125,7 @@ def message_send(
     """
     text = message_body_clean(body)
     client_id = client_id_clean(client_id)
+    reply_to = reply_to_clean(reply_to)
     try:
         with transaction.atomic():
             # Both users' rows stay locked until commit. So every message a user can see
@@ -110,9 +138,12 @@ def message_send(
                 else policy.PairFacts()
             )
             decision = policy.send_decision(sender, recipient, facts)
+            quoted = _quoted_message(facts.conversation_id, reply_to)
             acquired = policy.acquire_send_limits(sender, recipient)
             try:
-                message = _write_message(sender, recipient, facts, decision, text, client_id)
+                message = _write_message(
+                    sender, recipient, facts, decision, text, client_id, quoted
+                )
             except BaseException:
                 acquired.release()
                 raise
@@ -152,7 +183,7 @@ def _lock_pair(sender: User, recipient: User | None, to: str | None) -> tuple[Us
 def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
-        .select_related("sender", "conversation")
+        .select_related("sender", "conversation", "reply_to__sender")
         .first()
     )
     if stored is None:
@@ -170,7 +201,7 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     return stored
 
 
-def _write_message(sender, recipient, facts, decision, text, client_id) -> Message:
+def _write_message(sender, recipient, facts, decision, text, client_id, quoted) -> Message:
     """The message and both sides of the conversation, in a fixed number of statements."""
     now = timezone.now()
     conversation_id = facts.conversation_id
@@ -184,7 +215,9 @@ def _write_message(sender, recipient, facts, decision, text, client_id) -> Messa
         body=text,
         client_id=client_id,
         created_at=now,
+        reply_to=quoted,
     )
+    message.reaction_list = []  # a new message has none: its shape needs no query
     Conversation.objects.filter(pk=conversation_id).update(
         last_seq=message.seq, last_message_id=message.pk, last_message_at=now
     )
@@ -362,6 +395,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    # A tombstone has nothing to react to: reactions go with the text.
+    Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.
     Participant.objects.filter(
         conversation_id=message.conversation_id,

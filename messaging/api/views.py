@@ -9,7 +9,7 @@ from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import selectors, services
+from messaging import reactions, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
@@ -18,6 +18,8 @@ from messaging.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     MessageToSerializer,
+    MyReactionSerializer,
+    ReactionSetSerializer,
     ReadSerializer,
 )
 from messaging.policy import dm_decision, dm_decisions, sender_denial
@@ -138,6 +140,7 @@ class ConversationMessagesView(generics.GenericAPIView):
             recipient=participant.other,
             body=data["body"],
             client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         return _sent(message, created)
 
@@ -157,7 +160,11 @@ class MessageSendView(APIView):
     def post(self, request):
         data = request_data(MessageToSerializer, request)
         message, created = services.message_send(
-            sender=request.user, to=data["to"], body=data["body"], client_id=data.get("client_id")
+            sender=request.user,
+            to=data["to"],
+            body=data["body"],
+            client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         return _sent(message, created)
 
@@ -166,6 +173,19 @@ class MessageDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request, message_id):
         services.message_unsend(user=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageReactionView(APIView):
+    @extend_schema(request=ReactionSetSerializer, responses=MyReactionSerializer)
+    def put(self, request, message_id):
+        emoji = request_data(ReactionSetSerializer, request)["emoji"]
+        reaction = reactions.reaction_set(user=request.user, message_id=message_id, emoji=emoji)
+        return Response(MyReactionSerializer(reaction).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, message_id):
+        reactions.reaction_remove(user=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

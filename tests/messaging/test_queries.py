@@ -4,6 +4,7 @@ import pytest
 
 from dmsite.env import Rate
 from dmsite.ratelimit import _redis_client
+from messaging import reactions
 from messaging.consumers import ChatConsumer
 from messaging.models import Message, Participant
 from privacy import services as privacy_services
@@ -12,19 +13,20 @@ from tests.messaging.state import befriend, send, set_preference
 
 pytestmark = pytest.mark.django_db
 
-# Token lookup, the page of participants, and the DM policy's facts for the whole page
-# (blocks, follows, the other sides, preferences: one statement); the same whatever the
-# page holds.
-INBOX_QUERIES = 3
-# Token lookup, my side of the conversation, the page of messages, read receipts and
-# the other side's read position.
-HISTORY_QUERIES = 5
+# Token lookup, the page of participants (their last messages' quotes joined), their
+# reactions, and the DM policy's facts for the whole page (blocks, follows, the other
+# sides, preferences: one statement); the same whatever the page holds.
+INBOX_QUERIES = 4
+# Token lookup, my side of the conversation, the page of messages (quotes joined), their
+# reactions, read receipts and the other side's read position.
+HISTORY_QUERIES = 6
 
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
     settings.RATE_MESSAGES = Rate(10_000, 60)
     settings.RATE_RECIPIENTS = Rate(10_000, 3600)
+    settings.RATE_REACTIONS = Rate(10_000, 60)
 
 
 def _inbox_of(viewer, count: int) -> None:
@@ -32,9 +34,10 @@ def _inbox_of(viewer, count: int) -> None:
     others = UserFactory.create_batch(count)
     for number, other in enumerate(others):
         set_preference(other, "everyone")
-        send(viewer, other, f"hello {number}")
+        hello = send(viewer, other, f"hello {number}")
         if number % 10 == 0:  # some answered, so last messages come from both sides
-            send(other, viewer, f"answer {number}")
+            answer = send(other, viewer, f"answer {number}", reply_to=hello.pk)
+            reactions.reaction_set(user=viewer, message_id=answer.pk, emoji="👍")
 
 
 @pytest.mark.parametrize("count", [1, 200])
@@ -52,6 +55,9 @@ def test_inbox_queries_do_not_grow(client_for, django_assert_max_num_queries, co
     assert len(results) == min(count, 100)
     assert all(conversation["can_send"] for conversation in results)
     assert all(conversation["last_message"]["body"] for conversation in results)
+    answered = [c["last_message"] for c in results if c["last_message"]["reply_to"]]
+    assert answered
+    assert all(m["reactions"] == [{"user": viewer.username, "emoji": "👍"}] for m in answered)
     assert Participant.objects.filter(user=viewer, hidden=False).count() == count
 
 
@@ -62,9 +68,12 @@ def test_history_queries_do_not_grow(client_for, django_assert_max_num_queries, 
     befriend(me, friend)
     for user in (me, friend):
         privacy_services.privacy_settings_update(user=user, read_receipts=receipts)
+    previous = None
     for number in range(count):
         sender, recipient = (me, friend) if number % 2 else (friend, me)
-        send(sender, recipient, f"message {number}")
+        # Every message quotes the one before and has a reaction: none of it costs a query.
+        previous = send(sender, recipient, f"message {number}", reply_to=previous and previous.pk)
+        reactions.reaction_set(user=recipient, message_id=previous.pk, emoji="❤️")
     conversation_id = Message.objects.first().conversation_id
     api = client_for(me)
 
@@ -78,6 +87,8 @@ def test_history_queries_do_not_grow(client_for, django_assert_max_num_queries, 
     results = response.json()["results"]
     assert len(results) == min(count, 100)
     assert all(("seen" in m) is (receipts and m["sender"] == me.username) for m in results)
+    assert all(len(m["reactions"]) == 1 for m in results)
+    assert all(m["reply_to"]["seq"] == m["seq"] - 1 for m in results if m["seq"] > 1)
 
 
 # A send, whatever the conversation's length: lock both users (and find the recipient
@@ -242,14 +253,18 @@ def test_profile_queries_do_not_grow(client_for, django_assert_num_queries, foll
     assert response.json()["can_message"] == {"allowed": True, "code": None}
 
 
-def test_sync_costs_one_query_per_batch(django_assert_num_queries):
+# A batch of `sync`: the messages (quotes joined) and their reactions.
+SYNC_BATCH_QUERIES = 2
+
+
+def test_sync_costs_a_fixed_number_of_queries_per_batch(django_assert_num_queries):
     alice, bob = UserFactory.create_batch(2)
     befriend(alice, bob)
     _history(bob, alice, 30)
     consumer = ChatConsumer()
     consumer.user_id = alice.pk
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(SYNC_BATCH_QUERIES):
         batch = consumer._sync_batch(0)
 
     assert [message["seq"] for message in batch] == list(range(1, 31))
