@@ -117,8 +117,11 @@ def _post_message(api, to: str, client_id: str):
 
 @pytest.mark.parametrize("history", [0, 1, 50])
 def test_a_rest_send_costs_a_fixed_number_of_statements(
-    client_for, django_assert_num_queries, django_capture_on_commit_callbacks, history
+    client_for, django_assert_num_queries, django_capture_on_commit_callbacks, history, settings
 ):
+    # The events are published in this test's thread: on the in-memory layer, so that no
+    # Redis connection gets bound to a short-lived event loop.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     alice, bob = UserFactory.create_batch(2)
     befriend(alice, bob)
     _history(bob, alice, history)
