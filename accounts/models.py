@@ -1,8 +1,13 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 from accounts.age import age_today
 from accounts.phone import region_of
@@ -13,6 +18,11 @@ username_validator = RegexValidator(
     "Use 2 to 24 letters, digits, underscores and dots.",
     code="invalid",
 )
+
+
+def avatar_name(instance=None, filename: str = "") -> str:
+    """A fresh random storage name for a profile photo, so each new one has a new URL."""
+    return f"avatars/{uuid.uuid4().hex}.webp"
 
 
 class UserManager(BaseUserManager):
@@ -48,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_number = models.CharField(max_length=16, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     messaging_suspended_until = models.DateTimeField(null=True, blank=True)
+    # The profile photo (square WebP, written by `attachments.services.avatar_set`).
+    # db_default: rows written by code that predates the column still insert.
+    avatar = models.FileField(upload_to=avatar_name, max_length=200, blank=True, db_default="")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -73,6 +86,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def phone_verified(self) -> bool:
         return self.phone_verified_at is not None and bool(self.phone_number)
+
+    @property
+    def avatar_url(self) -> str | None:
+        """Where the profile photo is served, behind the viewer check; None without one."""
+        if not self.avatar:
+            return None
+        version = self.avatar.name.rsplit("/", 1)[-1].split(".")[0][:12]
+        return reverse("avatar", kwargs={"username": self.username, "version": version})
 
     @property
     def region(self) -> str | None:
@@ -125,3 +146,22 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} → {self.followee_id}"
+
+
+class DeviceToken(AbstractAuthToken):
+    """One signed-in device's API token (django-rest-knox): only its hash is stored.
+
+    `Authorization: Token <key>` (and a socket's `?token=`) authenticates with it until
+    `expiry`; each device logs out, or is revoked from `me/sessions`, on its own.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # What the device said it was (its User-Agent) when it logged in, to tell them apart.
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created"], name="devicetoken_user_newest")]
+
+    def __str__(self) -> str:
+        return f"token {self.pk} of {self.user_id}"

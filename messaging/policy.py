@@ -220,7 +220,11 @@ def _preference_outcome(facts: PairFacts) -> DmDecision:
 
 
 def _decide(
-    sender: User, recipient: User | None, facts: PairFacts, rate_wait: Callable[[User], float]
+    sender: User,
+    recipient: User | None,
+    facts: PairFacts,
+    rate_wait: Callable[[User], float],
+    with_media: bool = False,
 ) -> DmDecision:
     """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
     if not sender.is_active or sender.is_messaging_suspended():
@@ -240,14 +244,22 @@ def _decide(
     outcome = _preference_outcome(facts)
     if not outcome.allowed:
         return outcome
+    # Requests are text only until accepted (SPEC section 10), whichever folder holds them.
+    if with_media and outcome.folder != Folder.INBOX:
+        return _deny("media_not_in_requests")
     wait = rate_wait(recipient)
     if wait > 0:
         return _deny("rate_limited", wait)
     return outcome
 
 
-def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecision]:
-    """Decisions for many recipients, keyed by recipient id, in a fixed number of queries."""
+def dm_decisions(
+    sender: User, recipients: Iterable[User], *, with_media: bool = False
+) -> dict[int, DmDecision]:
+    """Decisions for many recipients, keyed by recipient id, in a fixed number of queries.
+
+    `with_media`: the message carries attachments, which requests do not take.
+    """
     recipients = list(recipients)
     # Blocks (rules 3 and 4) decide before the sender's phone and age (rules 5 and 6),
     # so the facts are needed whenever rule 1 passes.
@@ -260,30 +272,34 @@ def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecisi
         return max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
 
     return {
-        recipient.pk: _decide(sender, recipient, facts.get(recipient.pk, PairFacts()), rate_wait)
+        recipient.pk: _decide(
+            sender, recipient, facts.get(recipient.pk, PairFacts()), rate_wait, with_media
+        )
         for recipient in recipients
     }
 
 
-def dm_decision(sender: User, recipient: User | None) -> DmDecision:
+def dm_decision(sender: User, recipient: User | None, *, with_media: bool = False) -> DmDecision:
     """May `sender` message `recipient` (None: no such user) now?"""
     if recipient is None:
         return _decide(sender, None, PairFacts(), lambda _: 0.0)
-    return dm_decisions(sender, [recipient])[recipient.pk]
+    return dm_decisions(sender, [recipient], with_media=with_media)[recipient.pk]
 
 
-def check_can_dm(sender: User, recipient: User | None) -> DmDecision:
+def check_can_dm(sender: User, recipient: User | None, *, with_media: bool = False) -> DmDecision:
     """`dm_decision`, raising the matching API error when denied."""
-    return dm_decision(sender, recipient).raise_if_denied()
+    return dm_decision(sender, recipient, with_media=with_media).raise_if_denied()
 
 
-def send_decision(sender: User, recipient: User | None, facts: PairFacts) -> DmDecision:
+def send_decision(
+    sender: User, recipient: User | None, facts: PairFacts, *, with_media: bool = False
+) -> DmDecision:
     """Rules 1 to 8 for a send, from facts read under the send's locks, raising a denial.
 
     Rule 9, the rate limits, is `acquire_send_limits`: checking and recording them is
     one atomic step, taken only once everything else has allowed the send.
     """
-    return _decide(sender, recipient, facts, lambda _: 0.0).raise_if_denied()
+    return _decide(sender, recipient, facts, lambda _: 0.0, with_media).raise_if_denied()
 
 
 def acquire_send_limits(sender: User, recipient: User) -> Acquired:

@@ -12,6 +12,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from attachments.services import (
+    attachment_ids_clean,
+    attachments_attach,
+    attachments_delete_for_message,
+    attachments_for_send,
+)
 from dmsite.errors import ApiError, InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, policy, selectors
@@ -23,15 +29,23 @@ from privacy.selectors import is_blocked
 CLIENT_ID_MAX_LENGTH = 64
 
 
-def message_body_clean(body) -> str:
-    """The body as it will be stored, or the SPEC error for a body that cannot be sent."""
+def message_body_clean(body, *, optional: bool = False) -> str:
+    """The body as it will be stored, or the SPEC error for a body that cannot be sent.
+
+    `optional`: the message carries attachments, so it may have no text.
+    """
+    if body is None:
+        if optional:
+            return ""
+        problem = "Write a message or attach something."
+        raise InvalidInput(f"body: {problem}", fields={"body": [problem]})
     if not isinstance(body, str):
         raise InvalidInput("The message body must be text.", fields={"body": ["Must be text."]})
     problem = text_problem(body, multiline=True)
     if problem:
         raise InvalidInput(problem, fields={"body": [problem]})
     text = body.strip()
-    if not text:
+    if not text and not optional:
         raise EmptyMessage()
     if len(text) > settings.DM_MAX_LENGTH:
         raise MessageTooLong(f"Messages can be at most {settings.DM_MAX_LENGTH} characters.")
@@ -109,21 +123,26 @@ def message_send(
     body,
     client_id=None,
     reply_to=None,
+    attachments=None,
 ) -> tuple[Message, bool]:
     """Send `body` to `recipient`, or to the user named `to`, quoting message `reply_to`;
     (message, created).
 
-    `recipient` None (and no `to`) means no such user. The same `client_id` from the
-    same sender returns the stored message with created False: a retry never makes a
-    duplicate. A denied or invalid send writes nothing and counts nothing towards the
-    rate limits. The message comes back with `seen_up_to` set for the sender's view
-    (`message_shape`): the recipient's read position where both turned receipts on.
+    `recipient` None (and no `to`) means no such user. `attachments` are ids of the
+    sender's own unsent uploads (SPEC section 10); with them the body may be empty. The
+    same `client_id` from the same sender returns the stored message with created False:
+    a retry never makes a duplicate. A denied or invalid send writes nothing and counts
+    nothing towards the rate limits. The message comes back with `seen_up_to` set for the
+    sender's view (`message_shape`): the recipient's read position where both turned
+    receipts on.
 
     A steady send is five statements whatever the history's length: lock both users
     (finding the recipient by name), the pair's facts, the message, the conversation,
-    both participants; plus one cache round trip for both rate windows.
+    both participants; plus one cache round trip for both rate windows. A reply adds
+    the quoted message, attachments their lookup and attaching.
     """
-    text = message_body_clean(body)
+    attachment_ids = attachment_ids_clean(attachments)
+    text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
     reply_to = reply_to_clean(reply_to)
     try:
@@ -137,12 +156,15 @@ def message_send(
                 if recipient is not None and recipient.pk != sender.pk
                 else policy.PairFacts()
             )
-            decision = policy.send_decision(sender, recipient, facts)
+            decision = policy.send_decision(
+                sender, recipient, facts, with_media=bool(attachment_ids)
+            )
             quoted = _quoted_message(facts.conversation_id, reply_to)
+            uploads = attachments_for_send(sender=sender, ids=attachment_ids)
             acquired = policy.acquire_send_limits(sender, recipient)
             try:
                 message = _write_message(
-                    sender, recipient, facts, decision, text, client_id, quoted
+                    sender, recipient, facts, decision, text, client_id, quoted, uploads
                 )
             except BaseException:
                 acquired.release()
@@ -201,7 +223,7 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     return stored
 
 
-def _write_message(sender, recipient, facts, decision, text, client_id, quoted) -> Message:
+def _write_message(sender, recipient, facts, decision, text, client_id, quoted, uploads) -> Message:
     """The message and both sides of the conversation, in a fixed number of statements."""
     now = timezone.now()
     conversation_id = facts.conversation_id
@@ -215,8 +237,13 @@ def _write_message(sender, recipient, facts, decision, text, client_id, quoted) 
         body=text,
         client_id=client_id,
         created_at=now,
+        attachment_count=len(uploads),
         reply_to=quoted,
     )
+    if uploads:
+        attachments_attach(message=message, attachments=uploads)
+    else:
+        message.attachment_list = []
     message.reaction_list = []  # a new message has none: its shape needs no query
     Conversation.objects.filter(pk=conversation_id).update(
         last_seq=message.seq, last_message_id=message.pk, last_message_at=now
@@ -395,6 +422,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    if message.attachment_count:
+        attachments_delete_for_message(message=message)
     # A tombstone has nothing to react to: reactions go with the text.
     Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.

@@ -8,6 +8,7 @@ from dmsite.fields import StrictCharField, StrictDateField, StrictRegexField
 
 class MeSerializer(serializers.ModelSerializer):
     phone_verified = serializers.BooleanField(read_only=True)
+    avatar_url = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -19,6 +20,7 @@ class MeSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "phone_number",
             "phone_verified",
+            "avatar_url",
         ]
         read_only_fields = fields
 
@@ -65,3 +67,22 @@ class PhoneVerifySerializer(serializers.Serializer):
 class PhoneStatusSerializer(serializers.Serializer):
     phone_number = serializers.CharField()
     phone_verified = serializers.BooleanField()
+
+
+class PasswordConfirmSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class DeviceSessionSerializer(serializers.Serializer):
+    """One signed-in device: its API token (never the key), and whether it is this one."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The device's User-Agent when it logged in.")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField()
+    current = serializers.BooleanField()

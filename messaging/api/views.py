@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
+from attachments.selectors import attachments_load
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
 from messaging import reactions, selectors, services
@@ -40,6 +41,7 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
     many = isinstance(participants, list)
     page = participants if many else [participants]
     decisions = dm_decisions(viewer, [participant.other for participant in page])
+    attachments_load(participant.conversation.last_message for participant in page)
     serializer = ConversationSerializer(page, many=True, context={"decisions": decisions})
     return serializer.data if many else serializer.data[0]
 
@@ -123,6 +125,7 @@ class ConversationMessagesView(generics.GenericAPIView):
     def get(self, request, conversation_id):
         participant = _participant(request, conversation_id)
         page = self.paginate_queryset(selectors.message_history(participant=participant))
+        attachments_load(page)
         context = {
             "viewer_id": request.user.pk,
             "seen_up_to": selectors.seen_up_to(participant=participant),
@@ -138,8 +141,9 @@ class ConversationMessagesView(generics.GenericAPIView):
         message, created = services.message_send(
             sender=request.user,
             recipient=participant.other,
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         return _sent(message, created)
@@ -162,8 +166,9 @@ class MessageSendView(APIView):
         message, created = services.message_send(
             sender=request.user,
             to=data["to"],
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         return _sent(message, created)

@@ -15,7 +15,6 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -37,6 +36,7 @@ from privacy.errors import YouBlockedUser
 from privacy.models import DmPreference
 from tests.conftest import years_ago
 from tests.factories import PASSWORD, UserFactory
+from tests.factories import token_for as new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,8 +121,7 @@ def make_users(*usernames: str, **fields) -> list[User]:
 
 @database_sync_to_async
 def token_for(user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    return new_token(user)
 
 
 @database_sync_to_async
@@ -205,6 +204,7 @@ def _message_json(message_id: int) -> dict:
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
         "unsent": message.unsent_at is not None,
+        "attachments": [],
         "reply_to": quoted
         and {
             "id": quoted.pk,
@@ -241,7 +241,11 @@ def side(conversation_id: int, other: User, *, folder: str = "inbox", unread: in
         "id": conversation_id,
         "folder": folder,
         "unread_count": unread,
-        "other_user": {"username": other.username, "display_name": other.display_name},
+        "other_user": {
+            "username": other.username,
+            "display_name": other.display_name,
+            "avatar_url": None,
+        },
     }
 
 
@@ -770,7 +774,7 @@ _INVALID_FRAMES = [
     ({"type": 7}, error("invalid", "Unknown frame type."), "type-number"),
     (
         {"type": "message.send", "to": "bob", "client_id": "k-2"},
-        error("invalid", "body: This field is required.", client_id="k-2"),
+        error("invalid", "body: Write a message or attach something.", client_id="k-2"),
         "send-no-body",
     ),
     (
