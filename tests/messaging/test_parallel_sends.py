@@ -8,8 +8,9 @@ On PostgreSQL the sends serialize on the users' rows. Either way `seq` has no ga
 import asyncio
 
 import httpx
-from rest_framework.authtoken.models import Token
+import pytest
 
+from accounts.tokens import token_create
 from messaging.models import Message
 from tests.factories import UserFactory
 from tests.messaging.state import befriend
@@ -41,10 +42,12 @@ async def _all_clients(server, token: str) -> list[int]:
     return [status for statuses in results for status in statuses]
 
 
+# Serialized, like the other live tests: the tests after it restore the migrated rows.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_sends_from_one_user_are_all_stored_once(start_daphne):
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     befriend(alice, bob)
-    token = Token.objects.create(user=alice).key
+    token = token_create(user=alice)[1]
     server = start_daphne(RATE_MESSAGES="1000/60")
 
     statuses = asyncio.run(_all_clients(server, token))

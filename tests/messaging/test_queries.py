@@ -2,6 +2,8 @@
 
 import pytest
 
+from accounts.sessions import token_credential
+from accounts.tokens import token_create
 from dmsite.env import Rate
 from dmsite.ratelimit import _redis_client
 from messaging import reactions
@@ -99,6 +101,8 @@ SEND_STATEMENTS = 5
 FIRST_SEND_STATEMENTS = 6
 # The token lookup of a REST request.
 AUTH = 1
+# A socket's frame first checks that its token or session still holds.
+CREDENTIAL = 1
 # Inside the test's transaction the send's own is a savepoint: SAVEPOINT and RELEASE
 # (BEGIN and COMMIT on a real request, which the count does not see).
 SAVEPOINT = 2
@@ -182,12 +186,13 @@ def test_a_socket_send_costs_a_fixed_number_of_statements(django_assert_num_quer
     befriend(alice, bob)
     _history(bob, alice, history)
     consumer = ChatConsumer()
-    consumer.scope = {"user": alice}  # the socket's user, as the auth middleware set it
+    # The socket's user and credential, as `connect` keeps them.
+    consumer.user_id, consumer.credential = alice.pk, token_credential(token_create(user=alice)[0])
     frame = {"to": bob.username, "body": "hi", "client_id": "c1"}
 
-    # No token lookup: the socket authenticated once, and the send reads the sender afresh.
+    # The credential still holds (and the sender, fresh), then the send.
     with django_assert_num_queries(
-        (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
+        CREDENTIAL + (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
     ):
         message = consumer._send_message(frame)
 
@@ -268,6 +273,6 @@ def test_sync_costs_a_fixed_number_of_queries_per_batch(django_assert_num_querie
     consumer.user_id = alice.pk
 
     with django_assert_num_queries(SYNC_BATCH_QUERIES):
-        batch = consumer._sync_batch(0)
+        batch = consumer._sync_batch(0, 100, check=False)
 
     assert [message["seq"] for message in batch] == list(range(1, 31))
