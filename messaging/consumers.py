@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -43,11 +43,6 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_REPLACED = 4409  # the user opened more than WS_MAX_SOCKETS_PER_USER sockets
 MAX_FRAME_CHARACTERS = 32_768
-# Every socket's calls share one worker thread by default, so one send's round trips to
-# PostgreSQL held up every other socket's. On PostgreSQL sends run in the thread pool,
-# each on a pooled connection; the users' row locks keep them exact. SQLite has one
-# writer at a time anyway: there the one thread avoids waiting on its lock.
-SENDS_IN_PARALLEL = connections["default"].vendor == "postgresql"
 SYNC_BATCH_SIZE = 100
 SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` when `has_more`
 
@@ -229,9 +224,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_message_send(self, content):
         frame = _frame(MessageSendFrame, content)
-        message = await database_sync_to_async(
-            self._send_message, thread_sensitive=not SENDS_IN_PARALLEL
-        )(frame)
+        message = await database_sync_to_async(self._send_message)(frame)
         await self.send_json(
             {"type": "message.ack", "client_id": frame.get("client_id"), "message": message}
         )

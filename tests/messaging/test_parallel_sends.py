@@ -8,7 +8,6 @@ On PostgreSQL the sends serialize on the users' rows. Either way `seq` has no ga
 import asyncio
 
 import httpx
-import pytest
 
 from accounts.tokens import token_create
 from messaging.models import Message
@@ -42,8 +41,6 @@ async def _all_clients(server, token: str) -> list[int]:
     return [status for statuses in results for status in statuses]
 
 
-# Serialized, like the other live tests: the tests after it restore the migrated rows.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_parallel_sends_from_one_user_are_all_stored_once(start_daphne):
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     befriend(alice, bob)
