@@ -61,8 +61,10 @@ class PairFacts:
     conversation_id: int | None = None
     sender_side_id: int | None = None
     sender_unread: int = 0
+    sender_muted: bool = False
     recipient_side_id: int | None = None
     recipient_unread: int = 0
+    recipient_muted: bool = False
     recipient_read_up_to: int = 0
     read_receipts_both: bool = False
 
@@ -136,7 +138,8 @@ SELECT u.id,
   AND EXISTS(SELECT 1 FROM {table[Follow]} f WHERE f.follower_id = u.id AND f.followee_id = %(s)s),
   EXISTS(SELECT 1 FROM {table[Message]} w WHERE w.conversation_id = c.id AND w.sender_id = u.id),
   theirs.folder, c.last_seq, rp.dm_preference, c.id,
-  mine.id, mine.unread_count, theirs.id, theirs.unread_count, theirs.read_shown_message_id,
+  mine.id, mine.unread_count, mine.muted, theirs.id, theirs.unread_count, theirs.muted,
+  theirs.read_shown_message_id,
   rp.read_receipts AND (
     SELECT sp.read_receipts FROM {table[PrivacySettings]} sp WHERE sp.user_id = %(s)s
   )
@@ -175,8 +178,10 @@ def pair_facts(sender: User, recipients: list[User]) -> dict[int, PairFacts]:
             conversation_id,
             mine_id,
             mine_unread,
+            mine_muted,
             theirs_id,
             theirs_unread,
+            theirs_muted,
             theirs_read,
             receipts,
         ) = row
@@ -191,8 +196,10 @@ def pair_facts(sender: User, recipients: list[User]) -> dict[int, PairFacts]:
             conversation_id=conversation_id,
             sender_side_id=mine_id,
             sender_unread=mine_unread or 0,
+            sender_muted=bool(mine_muted),
             recipient_side_id=theirs_id,
             recipient_unread=theirs_unread or 0,
+            recipient_muted=bool(theirs_muted),
             recipient_read_up_to=theirs_read or 0,
             read_receipts_both=bool(receipts),
         )
