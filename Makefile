@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format e2e bench clean
+.PHONY: run test lint format e2e bench bench-floor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,15 @@ e2e: $(VENV)/.installed-dev
 # SQLite by default; PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The send paths against the floor of the shared benchmark (bench/README.md): one
+# compare.sh run on SQLite, then one on PostgreSQL. ROUNDS=1 for a quick look.
+# The socket frame limit is raised with the others: the load measures sending.
+BENCH_FLOOR ?= ../shared/bench
+BENCH_FLOOR_ENV := RATE_SOCKET_FRAMES=1000000/10 $(TARGET_EXTRA_ENV)
+bench-floor: $(VENV)/.installed
+	TARGET_EXTRA_ENV="$(BENCH_FLOOR_ENV)" bash $(BENCH_FLOOR)/compare.sh .
+	BENCH_DB=pg TARGET_EXTRA_ENV="$(BENCH_FLOOR_ENV)" bash $(BENCH_FLOOR)/compare.sh .
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

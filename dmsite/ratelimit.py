@@ -38,6 +38,33 @@ return '0'
 """
 
 
+# Several windows at once: KEYS are the windows, ARGV `now` then (window, limit, member)
+# for each. Either every window admits its member and all are recorded, or none is and
+# the longest wait is returned. Returns {wait, known_1, known_2, ...}: known_i is 1 when
+# member i was already in its window (a refresh, not a new member).
+_ACQUIRE_ALL_SCRIPT = """
+local now, wait, known = tonumber(ARGV[1]), 0, {}
+for i, key in ipairs(KEYS) do
+  local window, limit, member = tonumber(ARGV[3*i-1]), tonumber(ARGV[3*i]), ARGV[3*i+1]
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  known[i] = redis.call('ZSCORE', key, member) and 1 or 0
+  local count = redis.call('ZCARD', key)
+  if known[i] == 0 and count >= limit then
+    local freeing = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    wait = math.max(wait, tonumber(freeing[2]) + window - now)
+  end
+end
+if wait > 0 then return {tostring(wait)} end
+local result = {'0'}
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[3*i+1])
+  redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[3*i-1])) + 1)
+  result[i+1] = known[i]
+end
+return result
+"""
+
+
 def _redis_client():
     """The raw Redis client behind the default cache, or None when it is not Redis."""
     try:
@@ -172,3 +199,84 @@ class SlidingWindow:
             events[member] = now
             cache.set(cache_key, events, self.rate.seconds + 1)
             return 0.0
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One event to record in a window: `member` names a distinct thing, None a new event."""
+
+    window: SlidingWindow
+    key: str
+    member: str | None = None
+
+
+@dataclass(frozen=True)
+class Acquired:
+    """What `acquire_together` recorded, so that `release` can take exactly that back."""
+
+    claims: tuple[Claim, ...]
+    tokens: tuple[str, ...]
+    known: tuple[bool, ...]  # the member was already in its window: a release leaves it
+
+    def release(self) -> None:
+        """Take back the events of an action that did not happen (one round trip)."""
+        taken = [
+            (claim, token)
+            for claim, token, known in zip(self.claims, self.tokens, self.known, strict=True)
+            if not known
+        ]
+        client = _redis_client()
+        if client is not None:
+            pipe = client.pipeline(transaction=False)
+            for claim, token in taken:
+                pipe.zrem(claim.window._redis_key(claim.key), token)
+            pipe.execute()
+            return
+        for claim, token in taken:
+            claim.window.release(claim.key, token)
+
+
+def acquire_together(*claims: Claim) -> Acquired:
+    """Check and record every claim atomically, in one round trip to the cache.
+
+    Either all windows admit their event and all are recorded, or RateLimited is
+    raised with the longest wait and nothing is recorded.
+    """
+    tokens = tuple(claim.member or uuid.uuid4().hex for claim in claims)
+    now = time.time()
+    client = _redis_client()
+    if client is not None:
+        args = [repr(now)]
+        for claim, token in zip(claims, tokens, strict=True):
+            args += [claim.window.rate.seconds, claim.window.rate.count, token]
+        keys = [claim.window._redis_key(claim.key) for claim in claims]
+        result = client.eval(_ACQUIRE_ALL_SCRIPT, len(keys), *keys, *args)
+        wait = float(result[0])
+        known = tuple(bool(int(flag)) for flag in result[1:])
+    else:
+        wait, known = _acquire_all_local(claims, tokens, now)
+    if wait > 0:
+        raise RateLimited(wait)
+    return Acquired(claims, tokens, known)
+
+
+def _acquire_all_local(claims, tokens, now) -> tuple[float, tuple[bool, ...]]:
+    with _local_lock:
+        windows = [
+            claim.window._local_events(claim.window._key(claim.key), now) for claim in claims
+        ]
+        known = tuple(token in events for token, events in zip(tokens, windows, strict=True))
+        wait = max(
+            (
+                claim.window._wait_for_new(events, now)
+                for claim, events, seen in zip(claims, windows, known, strict=True)
+                if not seen
+            ),
+            default=0.0,
+        )
+        if wait > 0:
+            return wait, ()
+        for claim, token, events in zip(claims, tokens, windows, strict=True):
+            events[token] = now
+            cache.set(claim.window._key(claim.key), events, claim.window.rate.seconds + 1)
+        return 0.0, known

@@ -79,6 +79,9 @@ TEMPLATES = [
     },
 ]
 
+# Read whatever the database, so that a bad value stops every start-up.
+DATABASE_POOL_MAX = env_int("DATABASE_POOL_MAX", 10, minimum=0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -87,17 +90,42 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # Wait for a write lock instead of failing at once (several Daphne processes, tests).
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-    # Transactions take the write lock when they begin: a transaction that reads and then
-    # writes (every send, every group change) would otherwise fail at once with "database
-    # is locked" when another writer got in between, since SQLite cannot wait there.
-    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        # Wait for the write lock instead of failing at once (parallel sends, tests).
+        timeout=20,
+        # Take the write lock when a transaction starts: a transaction that read first
+        # and then wrote got `database is locked` at once (500s under parallel sends).
+        transaction_mode="IMMEDIATE",
+        # Readers never wait for the writer; a commit appends to the log without
+        # an fsync of the database (durable across a crash of the process; the last
+        # commits can be lost only with the machine's power).
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    )
+    # The sockets' calls share one worker thread: keep its connection (a local file,
+    # nothing on the other side to run out of) instead of reopening it for every frame.
+    if not os.environ.get("DATABASE_CONN_MAX_AGE"):
+        DATABASES["default"]["CONN_MAX_AGE"] = 600
     # A file, not memory, so that the live Daphne servers of the browser tests share it.
     # One file per test run, so that parallel runs never share it.
     DATABASES["default"]["TEST"] = {
         "NAME": str(Path(tempfile.gettempdir()) / f"dmsite-test-{os.getpid()}.sqlite3")
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX:
+    # Django's psycopg pool: a request or socket call borrows a connection and gives it
+    # back, never opens its own. Every process holds up to DATABASE_POOL_MAX connections:
+    # processes x DATABASE_POOL_MAX must stay below PostgreSQL's max_connections
+    # (docs/deploy.md). 0 turns the pool off (then DATABASE_CONN_MAX_AGE applies).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX),
+        "max_size": DATABASE_POOL_MAX,
+        # A request waits this long for a free connection, then fails.
+        "timeout": DATABASE_POOL_TIMEOUT,
+    }
+    # An idle connection the server dropped (a restart, a failover) is replaced when
+    # borrowed, not handed to a request to fail: Django then has the pool check each
+    # connection it lends (one empty query).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")
@@ -255,6 +283,8 @@ RATE_SIGNUPS = env_rate("RATE_SIGNUPS", "20/3600")
 RATE_REPORTS = env_rate("RATE_REPORTS", "20/3600")
 RATE_GROUPS = env_rate("RATE_GROUPS", "10/86400")
 RATE_REACTIONS = env_rate("RATE_REACTIONS", "120/60")
+# Frames one socket may send (every kind, bad ones too), before `rate_limited` frames.
+RATE_SOCKET_FRAMES = env_rate("RATE_SOCKET_FRAMES", "60/10")
 PHONE_RESEND_SECONDS = env_int("PHONE_RESEND_SECONDS", 60)
 PHONE_CODE_ATTEMPTS = env_int("PHONE_CODE_ATTEMPTS", 5, minimum=1)
 PHONE_CODE_TTL = env_int("PHONE_CODE_TTL", 600, minimum=1)

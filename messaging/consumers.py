@@ -44,7 +44,6 @@ logger = logging.getLogger(__name__)
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_REPLACED = 4409  # the user opened more than WS_MAX_SOCKETS_PER_USER sockets
 MAX_FRAME_CHARACTERS = 32_768
-FLOOD_FRAMES, FLOOD_SECONDS = 60, 10  # per socket
 SYNC_BATCH_SIZE = 100
 SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` when `has_more`
 
@@ -130,6 +129,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.credential = credential
         self.ended = False
         self.frame_times: deque[float] = deque()
+        self.flood = settings.RATE_SOCKET_FRAMES  # per socket
         self.sync_window = SyncBudget(settings.RATE_WS_SYNC)
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
@@ -166,7 +166,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Every frame counts, bad ones too: each costs an answer.
         if self._flooded():
             return await self.send_error(
-                "rate_limited", "Too many frames. Slow down.", retry_after=FLOOD_SECONDS
+                "rate_limited", "Too many frames. Slow down.", retry_after=self.flood.seconds
             )
         if text_data is None:
             return await self.send_error("invalid", "Send JSON text frames.")
@@ -238,12 +238,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             participant = selectors.participant_get(
                 user=sender, conversation_id=frame["conversation"]
             )
-            recipient, conversation = participant.other, participant.conversation
+            recipient, to, conversation = participant.other, None, participant.conversation
         else:
-            recipient = selectors.recipient_by_username(frame["to"])
+            recipient, to = None, frame["to"]
         message, _ = services.message_send(
             sender=sender,
             recipient=recipient,
+            to=to,
             conversation=conversation,
             body=frame.get("body"),
             client_id=frame.get("client_id"),
@@ -380,9 +381,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     def _flooded(self) -> bool:
         now = time.monotonic()
-        while self.frame_times and self.frame_times[0] <= now - FLOOD_SECONDS:
+        while self.frame_times and self.frame_times[0] <= now - self.flood.seconds:
             self.frame_times.popleft()
-        if len(self.frame_times) >= FLOOD_FRAMES:
+        if len(self.frame_times) >= self.flood.count:
             return True
         self.frame_times.append(now)
         return False

@@ -7,16 +7,18 @@ the conversation's `can_send`) asks here. Read-only: the send service records
 the rate limits with `acquire_send_limits` once it is about to write.
 """
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
 
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
-from dmsite.ratelimit import SlidingWindow
+from dmsite.ratelimit import Acquired, Claim, SlidingWindow, acquire_together
 from messaging.errors import DENIAL_ERRORS
 from messaging.models import Conversation, Folder, Message, Participant
 from privacy.models import ADULT_AGE, Block, DmPreference, PrivacySettings, default_dm_preference
@@ -43,8 +45,12 @@ def _deny(code: str, retry_after: float | None = None) -> DmDecision:
 
 
 @dataclass(frozen=True)
-class _PairFacts:
-    """What the rules need to know about one sender → recipient pair."""
+class PairFacts:
+    """What the rules need to know about one sender → recipient pair.
+
+    Also the state of their direct conversation that a send writes on (ids, unread
+    counts, read positions), read by the same statement.
+    """
 
     recipient_blocked_sender: bool = False
     sender_blocked_recipient: bool = False
@@ -53,6 +59,15 @@ class _PairFacts:
     recipient_folder: str | None = None
     conversation_messages: int = 0
     recipient_preference: str = DmPreference.FRIENDS
+    conversation_id: int | None = None
+    sender_side_id: int | None = None
+    sender_unread: int = 0
+    sender_muted: bool = False
+    recipient_side_id: int | None = None
+    recipient_unread: int = 0
+    recipient_muted: bool = False
+    recipient_read_up_to: int = 0
+    read_receipts_both: bool = False
 
 
 def min_dm_age(region: str | None) -> int:
@@ -105,53 +120,97 @@ def sender_denial(sender: User) -> str | None:
     return None
 
 
-def _gather_facts(sender: User, recipients: list[User]) -> dict[int, _PairFacts]:
-    ids = [user.pk for user in recipients if user.pk != sender.pk]
+@functools.cache
+def _facts_sql(count: int) -> str:
+    """One statement for every fact of the pairs (sender, recipient) of `count` recipients.
+
+    Plain SQL, not the ORM: it runs on every send, where compiling the same query with
+    a dozen subqueries each time cost more than running it. Portable to SQLite and
+    PostgreSQL; each subquery is one index probe (the pair constraints of blocks,
+    follows and conversations, `participant_once`, `message_by_sender`).
+    """
+    table = {
+        model: model._meta.db_table
+        for model in (User, Block, Follow, PrivacySettings, Conversation, Participant, Message)
+    }
+    # Only table names of our models and placeholders go into the text: no input.
+    return f"""
+SELECT u.id,
+  EXISTS(SELECT 1 FROM {table[Block]} b WHERE b.blocker_id = u.id AND b.blocked_id = %(s)s),
+  EXISTS(SELECT 1 FROM {table[Block]} b WHERE b.blocker_id = %(s)s AND b.blocked_id = u.id),
+  EXISTS(SELECT 1 FROM {table[Follow]} f WHERE f.follower_id = %(s)s AND f.followee_id = u.id)
+  AND EXISTS(SELECT 1 FROM {table[Follow]} f WHERE f.follower_id = u.id AND f.followee_id = %(s)s),
+  EXISTS(SELECT 1 FROM {table[Message]} w WHERE w.conversation_id = c.id AND w.sender_id = u.id),
+  theirs.folder, c.last_seq, rp.dm_preference, c.id,
+  mine.id, mine.unread_count, mine.muted, theirs.id, theirs.unread_count, theirs.muted,
+  theirs.read_shown_message_id,
+  rp.read_receipts AND (
+    SELECT sp.read_receipts FROM {table[PrivacySettings]} sp WHERE sp.user_id = %(s)s
+  )
+FROM {table[User]} u
+LEFT JOIN {table[PrivacySettings]} rp ON rp.user_id = u.id
+LEFT JOIN {table[Conversation]} c
+  ON c.user_low_id = CASE WHEN u.id < %(s)s THEN u.id ELSE %(s)s END
+  AND c.user_high_id = CASE WHEN u.id < %(s)s THEN %(s)s ELSE u.id END
+LEFT JOIN {table[Participant]} theirs ON theirs.conversation_id = c.id AND theirs.user_id = u.id
+LEFT JOIN {table[Participant]} mine ON mine.conversation_id = c.id AND mine.user_id = %(s)s
+WHERE u.id IN ({", ".join(f"%(r{number})s" for number in range(count))})
+"""  # noqa: S608
+
+
+def pair_facts(sender: User, recipients: list[User]) -> dict[int, PairFacts]:
+    """The facts of each pair (sender, recipient), keyed by recipient id: one statement."""
+    ids = list(dict.fromkeys(user.pk for user in recipients if user.pk != sender.pk))
     if not ids:
         return {}
-    blocks = set(
-        Block.objects.filter(
-            Q(blocker=sender, blocked__in=ids) | Q(blocker__in=ids, blocked=sender)
-        ).values_list("blocker_id", "blocked_id")
-    )
-    follows = set(
-        Follow.objects.filter(
-            Q(follower=sender, followee__in=ids) | Q(follower__in=ids, followee=sender)
-        ).values_list("follower_id", "followee_id")
-    )
-    sides = {
-        side["user_id"]: side
-        for side in Participant.objects.filter(user__in=ids, other=sender)
-        .annotate(
-            has_written=Exists(
-                Message.objects.filter(
-                    conversation=OuterRef("conversation"), sender=OuterRef("user")
-                )
-            )
-        )
-        .values("user_id", "folder", "has_written", "conversation__last_seq")
-    }
-    preferences = dict(
-        PrivacySettings.objects.filter(user__in=ids).values_list("user_id", "dm_preference")
-    )
+    params = {"s": sender.pk, **{f"r{number}": pk for number, pk in enumerate(ids)}}
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(len(ids)), params)
+        rows = {row[0]: row for row in cursor.fetchall()}
+    by_id = {user.pk: user for user in recipients}
     facts = {}
-    for recipient in recipients:
-        if recipient.pk == sender.pk:
-            continue
-        side = sides.get(recipient.pk, {})
-        facts[recipient.pk] = _PairFacts(
-            recipient_blocked_sender=(recipient.pk, sender.pk) in blocks,
-            sender_blocked_recipient=(sender.pk, recipient.pk) in blocks,
-            friends=(sender.pk, recipient.pk) in follows and (recipient.pk, sender.pk) in follows,
-            recipient_has_written=side.get("has_written", False),
-            recipient_folder=side.get("folder"),
-            conversation_messages=side.get("conversation__last_seq", 0),
-            recipient_preference=preferences.get(recipient.pk) or default_dm_preference(recipient),
+    for pk, row in rows.items():
+        (
+            _,
+            blocked_me,
+            i_blocked,
+            friends,
+            has_written,
+            folder,
+            last_seq,
+            preference,
+            conversation_id,
+            mine_id,
+            mine_unread,
+            mine_muted,
+            theirs_id,
+            theirs_unread,
+            theirs_muted,
+            theirs_read,
+            receipts,
+        ) = row
+        facts[pk] = PairFacts(
+            recipient_blocked_sender=bool(blocked_me),
+            sender_blocked_recipient=bool(i_blocked),
+            friends=bool(friends),
+            recipient_has_written=bool(has_written),
+            recipient_folder=folder,
+            conversation_messages=last_seq or 0,
+            recipient_preference=preference or default_dm_preference(by_id[pk]),
+            conversation_id=conversation_id,
+            sender_side_id=mine_id,
+            sender_unread=mine_unread or 0,
+            sender_muted=bool(mine_muted),
+            recipient_side_id=theirs_id,
+            recipient_unread=theirs_unread or 0,
+            recipient_muted=bool(theirs_muted),
+            recipient_read_up_to=theirs_read or 0,
+            read_receipts_both=bool(receipts),
         )
     return facts
 
 
-def _preference_outcome(facts: _PairFacts) -> DmDecision:
+def _preference_outcome(facts: PairFacts) -> DmDecision:
     """Rule 8: does the recipient's DM preference admit the sender, and into which folder."""
     if facts.recipient_has_written:
         return DmDecision(allowed=True, folder=Folder.INBOX)
@@ -174,7 +233,7 @@ def _preference_outcome(facts: _PairFacts) -> DmDecision:
 def _decide(
     sender: User,
     recipient: User | None,
-    facts: _PairFacts,
+    facts: PairFacts,
     rate_wait: Callable[[User], float],
     with_media: bool = False,
 ) -> DmDecision:
@@ -216,7 +275,7 @@ def dm_decisions(
     # Blocks (rules 3 and 4) decide before the sender's phone and age (rules 5 and 6),
     # so the facts are needed whenever rule 1 passes.
     suspended = not sender.is_active or sender.is_messaging_suspended()
-    facts = {} if suspended else _gather_facts(sender, recipients)
+    facts = {} if suspended else pair_facts(sender, recipients)
     messages_wait = messages_window().retry_after(str(sender.pk))
     recipients_state = recipients_window().state(str(sender.pk))
 
@@ -225,7 +284,7 @@ def dm_decisions(
 
     return {
         recipient.pk: _decide(
-            sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait, with_media
+            sender, recipient, facts.get(recipient.pk, PairFacts()), rate_wait, with_media
         )
         for recipient in recipients
     }
@@ -234,7 +293,7 @@ def dm_decisions(
 def dm_decision(sender: User, recipient: User | None, *, with_media: bool = False) -> DmDecision:
     """May `sender` message `recipient` (None: no such user) now?"""
     if recipient is None:
-        return _decide(sender, None, _PairFacts(), lambda _: 0.0)
+        return _decide(sender, None, PairFacts(), lambda _: 0.0)
     return dm_decisions(sender, [recipient], with_media=with_media)[recipient.pk]
 
 
@@ -243,36 +302,36 @@ def check_can_dm(sender: User, recipient: User | None, *, with_media: bool = Fal
     return dm_decision(sender, recipient, with_media=with_media).raise_if_denied()
 
 
+def send_decision(
+    sender: User, recipient: User | None, facts: PairFacts, *, with_media: bool = False
+) -> DmDecision:
+    """Rules 1 to 8 for a send, from facts read under the send's locks, raising a denial.
+
+    Rule 9, the rate limits, is `acquire_send_limits`: checking and recording them is
+    one atomic step, taken only once everything else has allowed the send.
+    """
+    return _decide(sender, recipient, facts, lambda _: 0.0, with_media).raise_if_denied()
+
+
+def acquire_send_limits(sender: User, recipient: User | Conversation) -> Acquired:
+    """Rule 9 for a send about to happen: record it in both windows, in one round trip.
+
+    `recipient` is a user, or a group (one recipient of RATE_RECIPIENTS). Raises
+    RateLimited when either window is full, recording nothing. Returns what
+    was recorded; `release()` takes it back for a send that then fails (a recipient
+    already in the window was only refreshed, and stays).
+    """
+    key = str(sender.pk)
+    return acquire_together(
+        Claim(messages_window(), key), Claim(recipients_window(), key, _recipient_key(recipient))
+    )
+
+
 def _recipient_key(recipient: User | Conversation) -> str:
     """A group counts as one recipient of RATE_RECIPIENTS (SPEC section 9)."""
     if isinstance(recipient, Conversation):
         return f"group:{recipient.pk}"
     return str(recipient.pk)
-
-
-def acquire_send_limits(sender: User, recipient: User | Conversation) -> Callable[[], None]:
-    """Rule 9 for a send about to happen: record it atomically in both windows.
-
-    `recipient` is a user, or a group. Raises RateLimited when either window is full.
-    Returns a function that takes the records back, for a send that then fails.
-    """
-    key = str(sender.pk)
-    member = _recipient_key(recipient)
-    # A recipient already in the window was only refreshed by this send: a release leaves it.
-    had_recipient = member in recipients_window().state(key).members
-    message_token = messages_window().acquire(key)
-    try:
-        recipient_token = recipients_window().acquire(key, member)
-    except RateLimited:
-        messages_window().release(key, message_token)
-        raise
-
-    def release() -> None:
-        messages_window().release(key, message_token)
-        if not had_recipient:
-            recipients_window().release(key, recipient_token)
-
-    return release
 
 
 # Groups (SPEC section 9) ------------------------------------------------------------

@@ -6,8 +6,9 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
@@ -17,9 +18,9 @@ from attachments.services import (
     attachments_delete_for_message,
     attachments_for_send,
 )
-from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
+from dmsite.errors import ApiError, InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
-from messaging import events, selectors
+from messaging import events, policy, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import (
     Conversation,
@@ -30,7 +31,7 @@ from messaging.models import (
     Participant,
     Reaction,
 )
-from messaging.policy import acquire_send_limits, check_can_dm, group_send_decision
+from messaging.policy import group_send_decision
 from messaging.shapes import conversation_event_shape, group_event_shape
 from privacy.models import Block
 from privacy.selectors import is_blocked
@@ -86,14 +87,14 @@ def reply_to_clean(reply_to) -> int | None:
 
 
 def _quoted_message(
-    conversation: Conversation, reply_to: int | None, *, side: Participant | None = None
+    conversation_id: int | None, reply_to: int | None, *, side: Participant | None = None
 ) -> Message | None:
     """The message `reply_to` names, of this conversation (and, in a group, of `side`'s
-    history window)."""
+    history window); one statement. A conversation not yet made has none to quote."""
     if reply_to is None:
         return None
     quoted = (
-        Message.objects.filter(pk=reply_to, conversation=conversation)
+        Message.objects.filter(pk=reply_to, conversation_id=conversation_id)
         .select_related("sender")
         .first()
     )
@@ -120,6 +121,8 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
         raise CannotMessageSelf()
     low, high = _pair(user, other)
     with transaction.atomic():
+        # The same locks as a send: a first send cannot race to create the same rows.
+        User.objects.lock_rows(user, other)
         conversation, created = Conversation.objects.get_or_create(user_low=low, user_high=high)
         participant = _participant_for(conversation, user, other)
     return participant, created
@@ -129,56 +132,95 @@ def message_send(
     *,
     sender: User,
     recipient: User | None = None,
+    to: str | None = None,
     body,
     client_id=None,
     reply_to=None,
     attachments=None,
     conversation: Conversation | None = None,
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user), or into a group; (message, created).
+    """Send `body` to `recipient` (or the user named `to`), or into a group; (message, created).
 
-    A group is named by `conversation`; a direct conversation by its `recipient`.
-    `reply_to` quotes a message of the same conversation. `attachments` are ids of
-    the sender's own unsent uploads (SPEC section 10); with them the body may be
-    empty. The same `client_id` from the same sender returns the stored message with
-    created False: a retry never makes a duplicate. A denied or invalid send writes
-    nothing and counts nothing towards the rate limits.
+    A group is named by `conversation`; a direct conversation by its `recipient` (None,
+    and no `to`: no such user). `reply_to` quotes a message of the same conversation.
+    `attachments` are ids of the sender's own unsent uploads (SPEC section 10); with them
+    the body may be empty. The same `client_id` from the same sender returns the stored
+    message with created False: a retry never makes a duplicate. A denied or invalid send
+    writes nothing and counts nothing towards the rate limits. The message comes back
+    with `seen_up_to` set for the sender's view (`message_shape`): the recipient's read
+    position where both turned receipts on.
+
+    A steady direct send is five statements whatever the history's length: lock both
+    users (finding the recipient by name), the pair's facts, the message, the
+    conversation, both participants; plus one cache round trip for both rate windows. A
+    reply adds the quoted message, attachments their lookup and attaching.
     """
     attachment_ids = attachment_ids_clean(attachments)
     text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
     reply_to = reply_to_clean(reply_to)
     group = conversation if conversation is not None and conversation.is_group else None
-    if client_id:
-        stored = _stored_retry(sender, recipient, client_id, group=group)
-        if stored is not None:
-            return stored, False
     if group is not None:
+        if client_id:
+            stored = _stored_retry(sender, None, client_id, group=group)
+            if stored is not None:
+                return stored, False
         return _group_send(sender, group, text, client_id, reply_to, attachment_ids)
-    if recipient is None or recipient.pk == sender.pk:
-        check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
-    with transaction.atomic():
-        # Both users' rows stay locked until commit. So every message a user can see gets
-        # its id in commit order, and `sync {after: id}` can never skip one committed late;
-        # and parallel sends cannot pass a message-request limit together.
-        User.objects.lock_rows(sender, recipient)
-        low, high = _pair(sender, recipient)
-        conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
-        # Decided under the lock; a denial rolls a new conversation back.
-        decision = check_can_dm(sender, recipient, with_media=bool(attachment_ids))
-        quoted = _quoted_message(conversation, reply_to)
-        uploads = attachments_for_send(sender=sender, ids=attachment_ids)
-        release_limits = acquire_send_limits(sender, recipient)
-        try:
-            message = _write_message(
-                conversation, sender, recipient, text, client_id, decision, quoted, uploads
+    try:
+        with transaction.atomic():
+            # Both users' rows stay locked until commit. So every message a user can see
+            # gets its id in commit order, and `sync {after: id}` can never skip one
+            # committed late; and parallel sends cannot pass a message-request limit together.
+            sender, recipient = _lock_pair(sender, recipient, to)
+            facts = (
+                policy.pair_facts(sender, [recipient]).get(recipient.pk, policy.PairFacts())
+                if recipient is not None and recipient.pk != sender.pk
+                else policy.PairFacts()
             )
-        except BaseException:
-            release_limits()
+            decision = policy.send_decision(
+                sender, recipient, facts, with_media=bool(attachment_ids)
+            )
+            quoted = _quoted_message(facts.conversation_id, reply_to)
+            uploads = attachments_for_send(sender=sender, ids=attachment_ids)
+            acquired = policy.acquire_send_limits(sender, recipient)
+            try:
+                message = _write_message(
+                    sender, recipient, facts, decision, text, client_id, quoted, uploads
+                )
+            except BaseException:
+                acquired.release()
+                raise
+    except (ApiError, IntegrityError):
+        # A retry is answered with the stored message whatever the policy says now; and
+        # a client_id already stored fails the insert (the whole send rolls back).
+        stored = _stored_retry(sender, recipient, client_id) if client_id else None
+        if stored is None:
             raise
-    if message is None:  # a parallel retry with the same client_id stored it first
-        return _stored_retry(sender, recipient, client_id), False
+        return stored, False
     return message, True
+
+
+def _lock_pair(sender: User, recipient: User | None, to: str | None) -> tuple[User, User | None]:
+    """Lock the sender's and the recipient's rows, in id order, and read both afresh.
+
+    A suspension or deactivation applies at once. With `to`, the same statement finds
+    the recipient by name (case-insensitively, on the `user_username_ci_unique` index).
+    """
+    users = User.objects.select_for_update().order_by("pk")
+    if to is not None:
+        users = users.alias(name=Lower("username")).filter(
+            Q(pk=sender.pk) | Q(name=Lower(Value(to)))
+        )
+    else:
+        users = users.filter(pk__in=[sender.pk] + ([recipient.pk] if recipient else []))
+    rows = list(users)
+    fresh = next((user for user in rows if user.pk == sender.pk), sender)
+    others = [user for user in rows if user.pk != sender.pk]
+    if others:
+        return fresh, others[0]
+    if to is not None:
+        return fresh, fresh if fresh.username.lower() == to.lower() else None
+    return fresh, fresh if recipient is not None else None
 
 
 def _stored_retry(
@@ -201,6 +243,13 @@ def _stored_retry(
             "This client_id was already used for another conversation.",
             fields={"client_id": ["Already used for another conversation."]},
         )
+    if group is not None:
+        stored.seen_up_to = None  # no read receipts in groups
+        return stored
+    mine = Participant.objects.select_related("other").get(
+        conversation_id=stored.conversation_id, user=sender
+    )
+    stored.seen_up_to = selectors.seen_up_to(participant=mine)
     return stored
 
 
@@ -249,39 +298,51 @@ def message_insert(
     return message
 
 
-def _write_message(
-    conversation, sender, recipient, text, client_id, decision, quoted, uploads
-) -> Message | None:
+def _write_message(sender, recipient, facts, decision, text, client_id, quoted, uploads) -> Message:
+    """The message and both sides of the conversation, in a fixed number of statements."""
     now = timezone.now()
-    message = message_insert(
-        conversation, sender, text, client_id=client_id, now=now, quoted=quoted, uploads=uploads
+    conversation_id = facts.conversation_id
+    if conversation_id is None:
+        low, high = _pair(sender, recipient)
+        conversation_id = Conversation.objects.create(user_low=low, user_high=high).pk
+    message = Message.objects.create(
+        conversation_id=conversation_id,
+        seq=facts.conversation_messages + 1,
+        sender=sender,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+        attachment_count=len(uploads),
+        reply_to=quoted,
     )
-    if message is None:
-        return None
-
+    if uploads:
+        attachments_attach(message=message, attachments=uploads)
+    else:
+        message.attachment_list = []
+    message.reaction_list = []  # a new message has none: its shape needs no query
+    Conversation.objects.filter(pk=conversation_id).update(
+        last_seq=message.seq, last_message_id=message.pk, last_message_at=now
+    )
     # Writing back is a reply: the sender's side is in their inbox, visible again.
-    mine = _participant_for(conversation, sender, recipient)
-    mine.folder, mine.hidden, mine.activity_at = Folder.INBOX, False, now
-    mine.refresh_inbox_key()
-    mine.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-
-    theirs = _participant_for(conversation, recipient, sender, folder=decision.folder)
-    theirs.folder, theirs.hidden, theirs.activity_at = decision.folder, False, now
-    theirs.refresh_inbox_key()
-    theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-    Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    theirs.unread_count += 1
+    _sides_write(conversation_id, sender, recipient, facts, decision.folder, now)
+    message.seen_up_to = facts.recipient_read_up_to if facts.read_receipts_both else None
     events.message_new_on_commit(
         message,
         {
-            side.user_id: conversation_event_shape(
-                conversation_id=conversation.pk,
-                folder=side.folder,
-                unread_count=side.unread_count,
-                other=other,
-                muted=side.muted,
-            )
-            for side, other in ((mine, recipient), (theirs, sender))
+            sender.pk: conversation_event_shape(
+                conversation_id=conversation_id,
+                folder=Folder.INBOX,
+                unread_count=facts.sender_unread,
+                other=recipient,
+                muted=facts.sender_muted,
+            ),
+            recipient.pk: conversation_event_shape(
+                conversation_id=conversation_id,
+                folder=decision.folder,
+                unread_count=facts.recipient_unread + 1,
+                other=sender,
+                muted=facts.recipient_muted,
+            ),
         },
     )
     return message
@@ -320,9 +381,9 @@ def _group_send(sender: User, group: Conversation, text, client_id, reply_to, at
         conversation, members = group_lock(group.pk)
         mine = next((member for member in members if member.user_id == sender.pk), None)
         group_send_decision(sender, mine).raise_if_denied()
-        quoted = _quoted_message(conversation, reply_to, side=mine)
+        quoted = _quoted_message(conversation.pk, reply_to, side=mine)
         uploads = attachments_for_send(sender=sender, ids=attachment_ids)
-        release_limits = acquire_send_limits(sender, conversation)
+        acquired = policy.acquire_send_limits(sender, conversation)
         try:
             now = timezone.now()
             message = message_insert(
@@ -337,10 +398,11 @@ def _group_send(sender: User, group: Conversation, text, client_id, reply_to, at
             if message is not None:
                 _group_fan_out(conversation, message, members, now)
         except BaseException:
-            release_limits()
+            acquired.release()
             raise
     if message is None:  # a parallel retry with the same client_id stored it first
         return _stored_retry(sender, None, client_id, group=conversation), False
+    message.seen_up_to = None  # no read receipts in groups
     return message, True
 
 
@@ -380,6 +442,57 @@ def _group_fan_out(conversation, message, members, now) -> None:
         },
         hidden_from=hidden_from,
     )
+
+
+# Plain SQL: the ORM's Case/When/Concat update cost more to compile than to run, on
+# every send. Portable to SQLite and PostgreSQL.
+_SIDES_UPDATE_SQL = f"""
+UPDATE {Participant._meta.db_table} SET
+  folder = CASE WHEN user_id = %s THEN %s ELSE %s END,
+  hidden = %s,
+  activity_at = %s,
+  inbox_key = (CASE WHEN pinned THEN '1' ELSE '0' END) || %s,
+  unread_count = unread_count + CASE WHEN user_id = %s THEN 1 ELSE 0 END
+WHERE id IN ({{ids}})
+"""  # noqa: S608 - a table name and placeholders only
+
+
+def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None:
+    """Both participants visible, with the new activity; the recipient has one more unread.
+
+    One UPDATE for the sides that exist, one INSERT for those that do not yet.
+    """
+    # The inbox key (pinned first, then activity) is computed by the database from each
+    # row's own `pinned`, so a pin changed meanwhile is kept.
+    key_tail = f":{now:%Y%m%d%H%M%S%f}:{conversation_id:020d}"
+    existing = [pk for pk in (facts.sender_side_id, facts.recipient_side_id) if pk is not None]
+    if existing:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _SIDES_UPDATE_SQL.format(ids=", ".join(["%s"] * len(existing))),
+                [
+                    recipient.pk,
+                    folder,
+                    Folder.INBOX,
+                    False,
+                    connection.ops.adapt_datetimefield_value(now),
+                    key_tail,
+                    recipient.pk,
+                    *existing,
+                ],
+            )
+    missing = []
+    if facts.sender_side_id is None:
+        missing.append(
+            Participant(user=sender, other=recipient, folder=Folder.INBOX, unread_count=0)
+        )
+    if facts.recipient_side_id is None:
+        missing.append(Participant(user=recipient, other=sender, folder=folder, unread_count=1))
+    for side in missing:
+        side.conversation_id, side.hidden, side.activity_at = conversation_id, False, now
+        side.inbox_key = f"0{key_tail}"
+    if missing:
+        Participant.objects.bulk_create(missing)
 
 
 def conversation_accept(*, participant: Participant) -> Participant:

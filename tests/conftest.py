@@ -66,3 +66,23 @@ def years_ago(years: int, *, days: int = 0) -> datetime.date:
     except ValueError:  # 29 February in a common year
         birthday = today.replace(year=today.year - years, day=28)
     return birthday + datetime.timedelta(days=days)
+
+
+@pytest.fixture
+def redis_commands(monkeypatch) -> list[str]:
+    """The names of the Redis commands sent from now on (skips without REDIS_URL)."""
+    from dmsite.ratelimit import _redis_client
+
+    if _redis_client() is None:
+        pytest.skip("REDIS_URL is not set: the local-memory cache has no round trips")
+    import redis
+
+    commands: list[str] = []
+    execute = redis.Redis.execute_command
+
+    def counted(self, *args, **options):
+        commands.append(args[0])
+        return execute(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", counted)
+    return commands

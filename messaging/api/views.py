@@ -27,6 +27,7 @@ from messaging.api.serializers import (
 )
 from messaging.models import MemberState
 from messaging.policy import dm_decision, dm_decisions, sender_denial
+from messaging.shapes import message_shape
 from privacy.api.serializers import ProfileSerializer
 from privacy.api.views import ProfileView as PrivacyProfileView
 from privacy.api.views import profile_data
@@ -53,13 +54,6 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
     attachments_load(participant.conversation.last_message for participant in page)
     serializer = ConversationSerializer(page, many=True, context=context)
     return serializer.data if many else serializer.data[0]
-
-
-def message_data(message, participant=None) -> dict:
-    context = {"viewer_id": message.sender_id}
-    if participant is not None:
-        context = _history_context(participant)
-    return MessageSerializer(message, context=context).data
 
 
 def _history_context(participant) -> dict:
@@ -218,10 +212,15 @@ class ConversationMessagesView(generics.GenericAPIView):
             attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
-        return Response(
-            message_data(message, participant),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return _sent(message, created)
+
+
+def _sent(message, created: bool) -> Response:
+    """The sender's view of the message just sent (or found again by its client_id)."""
+    return Response(
+        message_shape(message, viewer_id=message.sender_id, seen_up_to=message.seen_up_to),
+        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
 
 
 class MessageSendView(APIView):
@@ -232,18 +231,13 @@ class MessageSendView(APIView):
         data = request_data(MessageToSerializer, request)
         message, created = services.message_send(
             sender=request.user,
-            recipient=selectors.recipient_by_username(data["to"]),
+            to=data["to"],
             body=data.get("body"),
             client_id=data.get("client_id"),
             attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
-        # My side of the conversation, so `seen` is shown as on every other route.
-        participant = _participant(request, message.conversation_id)
-        return Response(
-            message_data(message, participant),
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return _sent(message, created)
 
 
 class MessageDetailView(APIView):

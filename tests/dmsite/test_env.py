@@ -203,6 +203,9 @@ def load_settings(script: str, **variables: str) -> subprocess.CompletedProcess:
         ("PHONE_CODE_TTL", "0"),
         ("DJANGO_DEBUG", "maybe"),
         ("DM_MIN_AGE_BY_REGION", "GB=old"),
+        ("DATABASE_POOL_MAX", "many"),
+        ("DATABASE_POOL_MAX", "-1"),
+        ("DATABASE_POOL_TIMEOUT", "0"),
     ],
 )
 def test_settings_refuse_to_load_with_a_bad_value(variable, value):
@@ -229,3 +232,41 @@ def test_settings_load_with_good_values():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7/11 {'GB': 18, 'FR': 15}"
+
+
+POSTGRES = "postgres://dmsite@127.0.0.1:5432/dmsite"  # never connected to: settings only
+
+
+def test_postgres_goes_through_the_psycopg_pool_sized_by_database_pool_max():
+    result = load_settings(
+        "d = settings.DATABASES['default']; p = d['OPTIONS']['pool']; "
+        "print(p, d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])",
+        DATABASE_URL=POSTGRES,
+        DATABASE_POOL_MAX="7",
+        DATABASE_CONN_MAX_AGE="60",  # a pool and persistent connections exclude each other
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "{'min_size': 2, 'max_size': 7, 'timeout': 10} 0 True"
+
+
+def test_database_pool_max_zero_turns_the_pool_off():
+    result = load_settings(
+        "d = settings.DATABASES['default']; print('pool' in d['OPTIONS'], d['CONN_MAX_AGE'])",
+        DATABASE_URL=POSTGRES,
+        DATABASE_POOL_MAX="0",
+        DATABASE_CONN_MAX_AGE="60",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False 60"
+
+
+def test_sqlite_waits_for_the_write_lock_and_takes_it_at_begin():
+    result = load_settings(
+        "o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o['transaction_mode'], o['timeout'], o['init_command'])",
+        DATABASE_URL="sqlite:////tmp/dmsite-settings-check.sqlite3",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "IMMEDIATE 20 PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
+    )

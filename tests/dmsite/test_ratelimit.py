@@ -6,7 +6,7 @@ import pytest
 
 from dmsite.env import Rate
 from dmsite.errors import RateLimited
-from dmsite.ratelimit import SlidingWindow
+from dmsite.ratelimit import Claim, SlidingWindow, acquire_together
 
 T0 = datetime.datetime(2030, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
@@ -193,3 +193,44 @@ def test_works_in_real_time_without_travel():
     with pytest.raises(RateLimited) as refused:
         window.acquire("real")
     assert 1 <= refused.value.retry_after <= 60
+
+
+def test_acquire_together_records_every_window_or_none(frozen):
+    messages, recipients = three_a_minute("messages"), SlidingWindow("recipients", Rate(2, 600))
+    acquire_together(Claim(messages, "k"), Claim(recipients, "k", "bob"))
+    acquire_together(Claim(messages, "k"), Claim(recipients, "k", "carol"))
+    assert recipients.state("k").members == {"bob", "carol"}
+    # The recipients window is full for a third person: nothing is recorded in either.
+    with pytest.raises(RateLimited) as refused:
+        acquire_together(Claim(messages, "k"), Claim(recipients, "k", "dave"))
+    assert refused.value.retry_after == 600
+    assert len(messages.state("k").members) == 2
+    assert recipients.state("k").members == {"bob", "carol"}
+    # A known member passes the full window; then the messages window is full too.
+    acquire_together(Claim(messages, "k"), Claim(recipients, "k", "bob"))
+    with pytest.raises(RateLimited) as refused:
+        acquire_together(Claim(messages, "k"), Claim(recipients, "k", "bob"))
+    assert refused.value.retry_after == 60  # the longer wait of the windows that refuse
+    with pytest.raises(RateLimited) as refused:
+        acquire_together(Claim(messages, "k"), Claim(recipients, "k", "dave"))
+    assert refused.value.retry_after == 600
+
+
+def test_acquire_together_release_takes_back_only_what_it_added(frozen):
+    messages, recipients = three_a_minute("messages"), three_a_minute("recipients")
+    acquire_together(Claim(messages, "k"), Claim(recipients, "k", "bob"))
+    frozen.shift(5)
+    refresh = acquire_together(Claim(messages, "k"), Claim(recipients, "k", "bob"))
+    new = acquire_together(Claim(messages, "k"), Claim(recipients, "k", "carol"))
+    assert refresh.known == (False, True)
+    assert new.known == (False, False)
+    new.release()
+    refresh.release()
+    # Both message events are gone; bob, who was there before, stays.
+    assert len(messages.state("k").members) == 1
+    assert recipients.state("k").members == {"bob"}
+
+
+def test_acquire_together_is_one_round_trip_to_redis(frozen, redis_commands):
+    acquire_together(Claim(three_a_minute("a"), "k"), Claim(three_a_minute("b"), "k", "bob"))
+    assert redis_commands == ["EVAL"]

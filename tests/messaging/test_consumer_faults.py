@@ -8,7 +8,7 @@ way the next frame is served, instead of the consumer dying with close 1011.
 import pytest
 from django.db import OperationalError
 
-from messaging import selectors
+from messaging import policy
 from tests.messaging.test_consumers import (  # noqa: F401 (fixtures)
     PROBE,
     PROBE_ANSWER,
@@ -49,16 +49,17 @@ async def test_a_frame_that_fails_gets_an_error_frame_and_the_socket_keeps_servi
 ):
     alice, _bob = await friends("alice", "bob")
     socket = await connect(alice)
-    real = selectors.recipient_by_username
+    # Inside the send's transaction, after the users' rows are locked.
+    real = policy.pair_facts
     calls = []
 
-    def failing_once(username):
-        calls.append(username)
+    def failing_once(*args, **kwargs):
+        calls.append(args)
         if len(calls) == 1:
             raise fault
-        return real(username)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(selectors, "recipient_by_username", failing_once)
+    monkeypatch.setattr(policy, "pair_facts", failing_once)
     frame = {"type": "message.send", "to": "bob", "body": "hi", "client_id": "c1"}
 
     answer = await ask(socket, frame)

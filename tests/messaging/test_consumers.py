@@ -1178,7 +1178,7 @@ async def test_an_idle_socket_stays_open(connect):
 async def test_a_flood_of_frames_from_one_socket_is_limited(connect):
     (alice,) = await make_users("alice")
     flooding, other = await connect(alice), await connect(alice)
-    for _ in range(consumers.FLOOD_FRAMES):
+    for _ in range(django_settings.RATE_SOCKET_FRAMES.count):
         assert await ask(flooding, PROBE) == PROBE_ANSWER
 
     flooded = error("rate_limited", "Too many frames. Slow down.", retry_after=10)
@@ -1188,12 +1188,23 @@ async def test_a_flood_of_frames_from_one_socket_is_limited(connect):
     assert await ask(other, PROBE) == PROBE_ANSWER  # the limit is per socket
 
 
+async def test_the_frame_limit_comes_from_rate_socket_frames(connect, settings):
+    settings.RATE_SOCKET_FRAMES = Rate(3, 20)
+    (alice,) = await make_users("alice")
+    socket = await connect(alice)
+    for _ in range(3):
+        assert await ask(socket, PROBE) == PROBE_ANSWER
+
+    flooded = error("rate_limited", "Too many frames. Slow down.", retry_after=20)
+    assert await ask(socket, PROBE) == flooded
+
+
 async def test_a_flood_of_bad_frames_is_limited_too(connect):
     (alice,) = await make_users("alice")
     for bad_frame in (b"\x00", "not json", "x" * (consumers.MAX_FRAME_CHARACTERS + 1)):
         socket = await connect(alice)
         kind = "bytes_data" if isinstance(bad_frame, bytes) else "text_data"
-        for _ in range(consumers.FLOOD_FRAMES):
+        for _ in range(django_settings.RATE_SOCKET_FRAMES.count):
             await socket.send_to(**{kind: bad_frame})
             assert (await receive(socket))["code"] == "invalid"
 

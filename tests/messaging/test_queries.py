@@ -2,8 +2,11 @@
 
 import pytest
 
+from accounts.sessions import token_credential
+from accounts.tokens import token_create
 from dmsite.env import Rate
 from messaging import reactions
+from messaging.consumers import ChatConsumer
 from messaging.models import Message, Participant
 from privacy import services as privacy_services
 from tests.factories import UserFactory
@@ -13,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 # Token lookup, the page of participants (their last messages' quotes joined), their
 # reactions, and the DM policy's facts for the whole page (blocks, follows, the other
-# sides, preferences); the same whatever the page holds.
-INBOX_QUERIES = 7
+# sides, preferences: one statement); the same whatever the page holds.
+INBOX_QUERIES = 4
 # Token lookup, my side of the conversation, the page of messages (quotes joined), their
 # reactions, read receipts and the other side's read position.
 HISTORY_QUERIES = 6
@@ -87,3 +90,178 @@ def test_history_queries_do_not_grow(client_for, django_assert_max_num_queries, 
     assert all(("seen" in m) is (receipts and m["sender"] == me.username) for m in results)
     assert all(len(m["reactions"]) == 1 for m in results)
     assert all(m["reply_to"]["seq"] == m["seq"] - 1 for m in results if m["seq"] > 1)
+
+
+# A send, whatever the conversation's length: lock both users (and find the recipient
+# by name), the pair's facts, the message, the conversation, both participants.
+SEND_STATEMENTS = 5
+# A first send creates the conversation and inserts both participants instead of
+# updating them: one more.
+FIRST_SEND_STATEMENTS = 6
+# The token lookup of a REST request.
+AUTH = 1
+# A socket's frame first checks that its token or session still holds.
+CREDENTIAL = 1
+# Inside the test's transaction the send's own is a savepoint: SAVEPOINT and RELEASE
+# (BEGIN and COMMIT on a real request, which the count does not see).
+SAVEPOINT = 2
+
+
+def _history(sender, recipient, count: int) -> None:
+    for number in range(count):
+        send(sender, recipient, f"old {number}")
+
+
+def _post_message(api, to: str, client_id: str):
+    return api.post(
+        "/api/v1/messages", {"to": to, "body": "hi", "client_id": client_id}, format="json"
+    )
+
+
+@pytest.mark.parametrize("history", [0, 1, 50])
+def test_a_rest_send_costs_a_fixed_number_of_statements(
+    client_for, django_assert_num_queries, django_capture_on_commit_callbacks, history, settings
+):
+    # The events are published in this test's thread: on the in-memory layer, so that no
+    # Redis connection gets bound to a short-lived event loop.
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, history)
+    api = client_for(alice)
+    expected = AUTH + (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
+
+    # The message.new events are built from what the send holds: their callbacks,
+    # run here, query nothing.
+    with (
+        django_assert_num_queries(expected),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["seq"] == history + 1
+    assert len(callbacks) == 1
+
+
+def test_a_rest_send_in_a_conversation_costs_one_more_for_the_conversation(
+    client_for, django_assert_num_queries
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    conversation_id = send(bob, alice).conversation_id
+    api = client_for(alice)
+
+    # My side of the conversation (which names the recipient), then the send.
+    with django_assert_num_queries(AUTH + 1 + SEND_STATEMENTS + SAVEPOINT):
+        response = api.post(
+            f"/api/v1/conversations/{conversation_id}/messages", {"body": "hi"}, format="json"
+        )
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("receipts", [False, True])
+def test_a_steady_send_with_read_receipts_costs_nothing_more(
+    client_for, django_assert_num_queries, receipts
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    for user in (alice, bob):
+        privacy_services.privacy_settings_update(user=user, read_receipts=receipts)
+    send(bob, alice)
+    api = client_for(alice)
+
+    with django_assert_num_queries(AUTH + SEND_STATEMENTS + SAVEPOINT):
+        response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert ("seen" in response.json()) is receipts
+
+
+@pytest.mark.parametrize("history", [0, 1, 50])
+def test_a_socket_send_costs_a_fixed_number_of_statements(django_assert_num_queries, history):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, history)
+    consumer = ChatConsumer()
+    # The socket's user and credential, as `connect` keeps them.
+    consumer.user_id, consumer.credential = alice.pk, token_credential(token_create(user=alice)[0])
+    frame = {"to": bob.username, "body": "hi", "client_id": "c1"}
+
+    # The credential still holds (and the sender, fresh), then the send.
+    with django_assert_num_queries(
+        CREDENTIAL + (SEND_STATEMENTS if history else FIRST_SEND_STATEMENTS) + SAVEPOINT
+    ):
+        message = consumer._send_message(frame)
+
+    assert message["seq"] == history + 1
+
+
+def test_a_retry_of_a_stored_client_id_is_answered_without_a_second_message(
+    client_for, django_assert_max_num_queries
+):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    send(bob, alice)
+    api = client_for(alice)
+    first = _post_message(api, bob.username, "c1")
+
+    # The insert fails on the client_id, the send rolls back, the stored one is read.
+    with django_assert_max_num_queries(AUTH + SEND_STATEMENTS + SAVEPOINT + 3):
+        again = _post_message(api, bob.username, "c1")
+
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert Message.objects.filter(sender=alice).count() == 1
+
+
+def test_a_send_is_one_round_trip_to_redis(client_for, redis_commands):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    send(bob, alice)
+    api = client_for(alice)
+    redis_commands.clear()
+
+    response = _post_message(api, bob.username, "c1")
+
+    assert response.status_code == 201, response.json()
+    assert redis_commands == ["EVAL"]  # both rate windows, checked and recorded in one script
+
+
+# The profile: token lookup, the user, the DM policy's facts for `can_message` (one
+# statement), the relationship (follows and blocks, one statement) and the two counts
+# of followers and following.
+PROFILE_QUERIES = 6
+
+
+@pytest.mark.parametrize("followers", [0, 30])
+def test_profile_queries_do_not_grow(client_for, django_assert_num_queries, followers):
+    viewer, user = UserFactory.create_batch(2)
+    befriend(viewer, user)
+    for fan in UserFactory.create_batch(followers):
+        privacy_services.follow_create(follower=fan, followee=user)
+    api = client_for(viewer)
+
+    with django_assert_num_queries(PROFILE_QUERIES):
+        response = api.get(f"/api/v1/users/{user.username}")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["can_message"] == {"allowed": True, "code": None}
+
+
+# A batch of `sync`: the messages (quotes joined) and their reactions.
+SYNC_BATCH_QUERIES = 2
+
+
+def test_sync_costs_a_fixed_number_of_queries_per_batch(django_assert_num_queries):
+    alice, bob = UserFactory.create_batch(2)
+    befriend(alice, bob)
+    _history(bob, alice, 30)
+    consumer = ChatConsumer()
+    consumer.user_id = alice.pk
+
+    with django_assert_num_queries(SYNC_BATCH_QUERIES):
+        batch = consumer._sync_batch(0, 100, check=False)
+
+    assert [message["seq"] for message in batch] == list(range(1, 31))
