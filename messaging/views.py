@@ -9,6 +9,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -79,6 +80,7 @@ def _folder_page(request, folder: str):
     else:
         before = ""
     page = list(conversations[: INBOX_PAGE + 1])
+    attachments_load(participant.conversation.last_message for participant in page)
     next_before = page[INBOX_PAGE - 1].inbox_key if len(page) > INBOX_PAGE else ""
     context = {
         "folder": folder,
@@ -158,6 +160,7 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         # A fresh client_id per form: submitting the same form twice stores one message.
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "is_request": participant.folder == Folder.REQUESTS,
+        "voice_max_seconds": settings.VOICE_MAX_SECONDS,
     }
     return render(request, "messaging/conversation.html", context)
 

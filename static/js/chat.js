@@ -78,7 +78,13 @@
       item.append(avatar);
     }
     item.append(element("span", "sr-only", (mine ? "You" : otherName) + ":"));
-    item.append(element("p", "msg__body", message.unsent ? "Message unsent" : message.body));
+    var media = dm.media ? dm.media.render(message) : null; // static/js/media.js
+    if (media) {
+      item.append(media);
+    }
+    if (message.unsent || message.body || !media) {
+      item.append(element("p", "msg__body", message.unsent ? "Message unsent" : message.body));
+    }
     if (message.unsent) {
       item.classList.add("msg--unsent");
     }
@@ -262,9 +268,25 @@
 
   function sendComposed() {
     var body = textarea.value;
-    if (!body.trim()) {
+    var media = dm.media ? dm.media.ready() : { busy: false, attachments: [] };
+    if (media.busy) {
+      showError("Wait until your photos and videos are uploaded.");
       return;
     }
+    if (!body.trim() && !media.attachments.length) {
+      return;
+    }
+    if (dm.media) {
+      dm.media.clear();
+    }
+    sendMessage(body, media.attachments);
+    textarea.value = "";
+    autosize();
+    lastTypingSent = 0;
+  }
+
+  /* Send a message (text, attachments or both: a voice note from media.js is alone). */
+  function sendMessage(body, attachments) {
     showError("");
     var clientId = newClientId();
     var frame = {
@@ -273,7 +295,10 @@
       body: body,
       client_id: clientId,
     };
-    var item = bubble({ sender: me, body: body.trim() });
+    if (attachments.length) {
+      frame.attachments = attachments.map(function (attachment) { return attachment.id; });
+    }
+    var item = bubble({ sender: me, body: body.trim(), attachments: attachments });
     item.classList.add("msg--pending");
     item.dataset.clientId = clientId;
     list.append(item);
@@ -281,13 +306,12 @@
     if (emptyNote) {
       emptyNote.hidden = true;
     }
-    textarea.value = "";
-    autosize();
     scrollToBottom();
-    lastTypingSent = 0;
     // Not open: the "open" listener sends it after the reconnect.
     dm.socket.send(frame);
   }
+
+  dm.chat = { send: sendMessage };
 
   if (form && textarea) {
     form.addEventListener("submit", function (event) {
