@@ -332,8 +332,10 @@
     });
     record.addEventListener("pointercancel", function () { stopRecording(true); });
     record.addEventListener("keydown", function (event) {
-      // Keyboard: Space or Enter starts, the same key again sends.
-      if (event.key === " " || event.key === "Enter") {
+      // Keyboard: Space or Enter starts, the same key again sends, Escape cancels.
+      if (event.key === "Escape") {
+        stopRecording(true);
+      } else if (event.key === " " || event.key === "Enter") {
         event.preventDefault();
         if (recording) {
           stopRecording(false);

@@ -26,10 +26,17 @@ MEDIA_ARGS = [
 ]
 
 
+VOICE_MAX_SECONDS = 3  # short, so that the automatic stop is seen in a few seconds
+
+
 @pytest.fixture
 def live_server_env(live_server_env, tmp_path):
     """The live servers store uploads in this test's own folder."""
-    return {**live_server_env, "MEDIA_ROOT": str(tmp_path / "media")}
+    return {
+        **live_server_env,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "VOICE_MAX_SECONDS": str(VOICE_MAX_SECONDS),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +92,43 @@ def test_a_recorded_voice_note_reaches_the_recipient_who_plays_it(alice_and_bob,
     expect(alice_page.locator("[data-messages] [data-voice] audio")).to_have_count(1)
     bob_page.goto("/")
     expect(bob_page.locator(".convo__preview")).to_have_text("🎤 Voice message")
+
+
+def test_a_recording_stops_by_itself_at_voice_max_seconds(alice_and_bob, browser_for):
+    alice_page, bob_page = _chat(alice_and_bob, browser_for)
+    record = alice_page.get_by_role("button", name="Hold to record a voice message")
+    record.hover()
+    alice_page.mouse.down()
+    # Still held: the note is sent when the limit is reached, not when the button is let go.
+    player = bob_page.locator("[data-messages] [data-voice] audio")
+    expect(player).to_have_count(1, timeout=15_000)
+    alice_page.mouse.up()
+    attachment = Attachment.objects.get()
+    assert (
+        VOICE_MAX_SECONDS * 1000 - 500 <= attachment.duration_ms <= VOICE_MAX_SECONDS * 1000 + 500
+    )
+    expect(alice_page.locator("[data-voice-bar]")).to_be_hidden()
+
+
+def test_sliding_away_or_cancel_sends_nothing(alice_and_bob, browser_for):
+    alice_page, _ = _chat(alice_and_bob, browser_for)
+    record = alice_page.get_by_role("button", name="Hold to record a voice message")
+    record.hover()
+    alice_page.mouse.down()
+    expect(alice_page.locator("[data-voice-timer]")).to_have_text("0:01")
+    alice_page.mouse.move(10, 10)  # slide away, then let go
+    alice_page.mouse.up()
+    expect(alice_page.locator("[data-voice-bar]")).to_be_hidden()
+
+    # From the keyboard: Space starts, the Cancel button drops it.
+    record.focus()
+    alice_page.keyboard.press("Space")
+    expect(alice_page.locator("[data-voice-timer]")).to_have_text("0:01")
+    alice_page.get_by_role("button", name="Cancel").click()
+    expect(alice_page.locator("[data-voice-bar]")).to_be_hidden()
+    alice_page.wait_for_timeout(1500)  # an upload would have happened by now
+    assert Message.objects.count() == 0
+    assert Attachment.objects.count() == 0
 
 
 def test_photos_are_attached_shown_in_a_grid_and_opened_full_screen(
