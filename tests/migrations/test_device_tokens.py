@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 @pytest.mark.django_db(transaction=True)
 def test_drf_tokens_of_before_keep_working_after_the_migration():
     executor = MigrationExecutor(connection)
-    before = [("accounts", "0002_follow"), ("authtoken", "0004_alter_tokenproxy_options")]
+    before = [("accounts", "0003_user_avatar"), ("authtoken", "0004_alter_tokenproxy_options")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     user = old.get_model("accounts", "User").objects.create(

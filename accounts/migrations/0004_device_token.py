@@ -32,7 +32,7 @@ def tokens_to_device_tokens(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0002_follow"),
+        ("accounts", "0003_user_avatar"),
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
 
