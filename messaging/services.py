@@ -223,6 +223,7 @@ def _write_message(
                 folder=side.folder,
                 unread_count=side.unread_count,
                 other=other,
+                muted=side.muted,
             )
             for side, other in ((mine, recipient), (theirs, sender))
         },
