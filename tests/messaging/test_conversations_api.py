@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 
 CONVERSATION_FIELDS = {
     "id",
+    "kind",
     "other_user",
+    "title",
+    "members",
+    "member_count",
     "folder",
     "last_message",
     "unread_count",
@@ -49,6 +53,12 @@ def test_list_fields(client_for, pair):
     conversation = results[0]
     assert set(conversation) == CONVERSATION_FIELDS
     assert conversation["id"] == message.conversation_id
+    assert (conversation["kind"], conversation["title"], conversation["members"]) == (
+        "direct",
+        None,
+        None,
+    )
+    assert conversation["member_count"] == 2
     assert conversation["other_user"] == {
         "username": friend.username,
         "display_name": friend.display_name,
