@@ -28,10 +28,16 @@ def uploads_window() -> SlidingWindow:
     return SlidingWindow("uploads", settings.RATE_UPLOADS)
 
 
+def files_delete(names: Iterable[str]) -> None:
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
 def files_delete_on_commit(names: Iterable[str]) -> None:
     names = [name for name in names if name]
     if names:
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+        transaction.on_commit(lambda: files_delete(names))
 
 
 def attachment_create(*, uploader: User, file) -> Attachment:
@@ -71,8 +77,7 @@ def attachment_create(*, uploader: User, file) -> Attachment:
         attachment.save()
     except BaseException:
         uploads_window().release(key, token)
-        for name in stored:
-            default_storage.delete(name)
+        files_delete(stored)
         raise
     return attachment
 
@@ -92,8 +97,7 @@ def avatar_set(*, user: User, file) -> User:
             files_delete_on_commit([previous])
     except BaseException:
         uploads_window().release(key, token)
-        if name:
-            default_storage.delete(name)
+        files_delete([name])
         raise
     user.avatar.name = name
     return user

@@ -48,6 +48,11 @@ class SizeLimitHandler(FileUploadHandler):
         return None
 
 
+def upload_handlers(request) -> list:
+    """The size limit first, then the file straight to a temporary file (never memory)."""
+    return [SizeLimitHandler(request), TemporaryFileUploadHandler(request)]
+
+
 class UploadParser(parsers.MultiPartParser):
     """DRF's multipart parser with the size limit, the file always on disk, clear errors."""
 
@@ -55,10 +60,7 @@ class UploadParser(parsers.MultiPartParser):
         request = parser_context["request"]
         if body_too_large(request.META.get("CONTENT_LENGTH")):
             raise file_too_large()
-        request.upload_handlers = [
-            SizeLimitHandler(request),
-            TemporaryFileUploadHandler(request),
-        ]
+        request.upload_handlers = upload_handlers(request)
         try:
             return super().parse(stream, media_type, parser_context)
         except ParseError as error:

@@ -10,6 +10,8 @@ urlpatterns = [
         views.MediaFileView.as_view(),
         name="media-file",
     ),
+    path("settings/avatar", views.avatar_page_upload, name="avatar-upload"),
+    path("settings/avatar/delete", views.avatar_page_delete, name="avatar-delete"),
     path(
         "media/avatars/<str:username>/<str:version>",
         views.AvatarFileView.as_view(),

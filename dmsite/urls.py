@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Stored files, each behind its permission check.
     path("", include("attachments.urls")),
+    path("", include("moderation.urls")),
     # The browser pages (after the API, so that no page pattern shadows an API path).
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),

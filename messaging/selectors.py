@@ -26,6 +26,8 @@ class ParticipantsAsSeen(QuerySet):
             frozen = getattr(participant, "other_name_frozen", None)
             if isinstance(participant, Participant) and frozen is not None:
                 participant.other.display_name = frozen
+                # Nor their profile photo, which `/media/avatars/…` refuses them anyway.
+                participant.other.avatar = ""
 
 
 def _participants_as_seen() -> QuerySet[Participant]:

@@ -81,6 +81,7 @@ def _folder_page(request, folder: str):
     else:
         before = ""
     page = list(conversations[: INBOX_PAGE + 1])
+    attachments_load(participant.conversation.last_message for participant in page)
     next_before = page[INBOX_PAGE - 1].inbox_key if len(page) > INBOX_PAGE else ""
     page = page[: INBOX_PAGE + 1]
     _rows_shown(page, request.user)
@@ -187,6 +188,7 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         # A fresh client_id per form: submitting the same form twice stores one message.
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "is_request": participant.folder == Folder.REQUESTS,
+        "voice_max_seconds": settings.VOICE_MAX_SECONDS,
         # The same shapes the socket sends: static/js/chat.js draws every bubble from them.
         "history_shapes": [
             message_shape(message, viewer_id=me.pk, seen_up_to=seen_up_to) for message in history
@@ -204,6 +206,7 @@ def _pane_conversations(user, participant) -> list:
     folder = Folder.REQUESTS if participant.folder == Folder.REQUESTS else Folder.INBOX
     page = list(selectors.conversation_list_for_user(user=user, folder=folder)[:INBOX_PAGE])
     _rows_shown(page, user)
+    attachments_load(side.conversation.last_message for side in page)
     return page
 
 

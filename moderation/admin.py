@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -119,6 +120,7 @@ class ReportAdmin(admin.ModelAdmin):
         "resolved_at",
         "resolved_by",
         "evidence",
+        "evidence_files",
     ]
     exclude = ["snapshot"]
 
@@ -158,6 +160,32 @@ class ReportAdmin(admin.ModelAdmin):
             "</thead><tbody>{}</tbody></table>",
             header,
             _message_rows(shown),
+        )
+
+    @admin.display(description="Photos, videos and voice notes (copies kept for moderators)")
+    def evidence_files(self, report: Report):
+        files = list(report.files.order_by("message_id", "pk"))
+        if not files:
+            return "None."
+        players = {
+            "image": '<a href="{0}"><img src="{0}" alt="Reported photo" width="240"></a>',
+            "video": '<video controls preload="metadata" src="{0}" width="320"></video>',
+            "voice": '<audio controls preload="metadata" src="{0}"></audio>',
+        }
+        return format_html_join(
+            "",
+            "<figure>{}<figcaption>{} of message {}</figcaption></figure>",
+            (
+                (
+                    format_html(
+                        players.get(evidence.kind, players["image"]),
+                        reverse("evidence-file", kwargs={"file_id": evidence.pk}),
+                    ),
+                    evidence.kind,
+                    evidence.message_id,
+                )
+                for evidence in files
+            ),
         )
 
     def _run(self, request, queryset, action, **options):

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -97,3 +99,26 @@ class ModerationAction(models.Model):
         return (
             f"{self.get_action_display()} by {self.moderator} at {self.created_at:%Y-%m-%d %H:%M}"
         )
+
+
+def _evidence_name(instance, filename: str) -> str:
+    return f"evidence/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
+
+
+class ReportFile(models.Model):
+    """A copy of a reported photo, video or voice note, for moderators only.
+
+    Made when the report is filed, so an unsend (which deletes the originals) leaves
+    the evidence; served only to staff (`moderation.views.evidence_file`).
+    """
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="files")
+    attachment_id = models.BigIntegerField()
+    message_id = models.BigIntegerField()
+    kind = models.CharField(max_length=5)
+    content_type = models.CharField(max_length=32)
+    file = models.FileField(upload_to=_evidence_name, max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} of report {self.report_id}"

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_deactivate
+from attachments.services import files_delete
 from dmsite.errors import InvalidInput, NotFound
 from dmsite.fields import MAX_DB_ID
 from dmsite.ratelimit import SlidingWindow
@@ -18,6 +19,7 @@ from messaging.selectors import messages_visible_to
 from messaging.services import message_erase
 from moderation import snapshots
 from moderation.errors import CannotReportSelf
+from moderation.evidence import evidence_copy
 from moderation.models import ActionKind, ModerationAction, Report, ReportStatus, TargetType
 from privacy.selectors import users_visible_to
 from privacy.services import block_create
@@ -131,6 +133,7 @@ def report_create(
 
     window = SlidingWindow("reports", settings.RATE_REPORTS)
     slot = window.acquire(str(reporter.pk))
+    copies: list[str] = []
     try:
         with transaction.atomic():
             report = Report.objects.create(
@@ -142,15 +145,19 @@ def report_create(
                 details=details,
                 snapshot=target.snapshot,
             )
+            # Copies of its photos, videos and voice notes outlive an unsend.
+            copies = evidence_copy(report=report)
             if block:
                 block_create(blocker=reporter, blocked=target.offender)
     except IntegrityError:  # the same report, sent twice at once
         window.release(str(reporter.pk), slot)
+        files_delete(copies)
         return Report.objects.get(
             reporter=reporter, target_type=target_type, target_id=target.id
         ), False
     except BaseException:
         window.release(str(reporter.pk), slot)
+        files_delete(copies)
         raise
     return report, True
 

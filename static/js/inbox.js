@@ -94,7 +94,8 @@
     if (last.kind === "system") {
       return last.body;
     }
-    var text = last.body.length > 100 ? last.body.slice(0, 99) + "…" : last.body;
+    var media = dm.media ? dm.media.preview(last) : null; // "📷 Photo", "🎤 Voice message"
+    var text = media || (last.body.length > 100 ? last.body.slice(0, 99) + "…" : last.body);
     return (last.sender === me ? "You: " : "") + text;
   }
 

@@ -229,13 +229,16 @@
   }
 
   function stopRecording(cancelled) {
-    if (!recording) {
+    var state = recording;
+    if (!state) {
       return;
     }
-    recording.cancelled = cancelled;
-    window.clearInterval(recording.timer);
-    if (recording.recorder.state !== "inactive") {
-      recording.recorder.stop();
+    // Free at once: a new recording may start before this one's "stop" event arrives.
+    recording = null;
+    state.cancelled = cancelled;
+    window.clearInterval(state.timer);
+    if (state.recorder && state.recorder.state !== "inactive") {
+      state.recorder.stop();
     }
     record.setAttribute("aria-pressed", "false");
     recorderBar.hidden = true;
@@ -243,7 +246,6 @@
 
   function finishRecording(state) {
     state.stream.getTracks().forEach(function (track) { track.stop(); });
-    recording = null;
     if (state.cancelled || !state.chunks.length) {
       return;
     }
@@ -297,7 +299,7 @@
         state.timer = window.setInterval(function () {
           var elapsed = Date.now() - state.started;
           timerNote.textContent = duration(elapsed);
-          if (elapsed >= maxSeconds * 1000) {
+          if (elapsed >= maxSeconds * 1000 && recording === state) {
             stopRecording(false);
           }
         }, 200);
@@ -332,8 +334,10 @@
     });
     record.addEventListener("pointercancel", function () { stopRecording(true); });
     record.addEventListener("keydown", function (event) {
-      // Keyboard: Space or Enter starts, the same key again sends.
-      if (event.key === " " || event.key === "Enter") {
+      // Keyboard: Space or Enter starts, the same key again sends, Escape cancels.
+      if (event.key === "Escape") {
+        stopRecording(true);
+      } else if (event.key === " " || event.key === "Enter") {
         event.preventDefault();
         if (recording) {
           stopRecording(false);

@@ -226,3 +226,15 @@ def test_friends_of_friends_see_photos_only_in_their_conversation(client_for, pa
     send(me, third, "hello")  # third talks with me, but the photo went to friend
     assert client_for(third).get(f"/media/{photo}/original").status_code == 404
     assert client_for(friend).get(f"/media/{photo}/original").status_code == 200
+
+
+def test_a_user_who_blocked_me_shows_no_photo_in_my_inbox(client_for, pair):
+    me, friend = pair
+    put_avatar(client_for(friend), samples.image_bytes())
+    send(friend, me, "hello")
+    assert (
+        client_for(me).get("/api/v1/conversations").json()["results"][0]["other_user"]["avatar_url"]
+    )
+    privacy_services.block_create(blocker=friend, blocked=me)
+    inbox = client_for(me).get("/api/v1/conversations").json()["results"]
+    assert inbox[0]["other_user"]["avatar_url"] is None
