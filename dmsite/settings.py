@@ -10,7 +10,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from dmsite.env import env_bool, env_int, env_list, env_rate, env_region_ages, env_str
+from dmsite.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_region_ages,
+    env_str,
+    env_word_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -203,6 +211,15 @@ DM_MIN_AGE = env_int("DM_MIN_AGE", 16, minimum=1)
 DM_MIN_AGE_BY_REGION = env_region_ages("DM_MIN_AGE_BY_REGION")
 DM_UNSEND_SECONDS = env_int("DM_UNSEND_SECONDS", 180)
 ACCOUNT_MIN_AGE = env_int("ACCOUNT_MIN_AGE", 13, minimum=1)
+
+# Safety (SPEC section 12): filtered requests, slow-starting new accounts, exports.
+DM_FILTER_WORDS = env_word_list(
+    "DM_FILTER_WORDLIST", str(BASE_DIR / "privacy" / "wordlists" / "offensive.txt")
+)
+RATE_REQUESTS = env_rate("RATE_REQUESTS", "20/86400")
+RATE_REQUESTS_NEW_ACCOUNT = env_rate("RATE_REQUESTS_NEW_ACCOUNT", "3/86400")
+NEW_ACCOUNT_DAYS = env_int("NEW_ACCOUNT_DAYS", 7)
+RATE_EXPORTS = env_rate("RATE_EXPORTS", "3/86400")
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -20,7 +21,7 @@ from dmsite.errors import ApiError, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
 from messaging.events import message_payload, user_group
-from messaging.models import Message, Participant
+from messaging.models import Folder, Message, Participant
 from messaging.policy import dm_decision
 
 CLOSE_NOT_AUTHENTICATED = 4401
@@ -186,8 +187,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
 
     def _sync_batch(self, after: int) -> list[dict]:
+        # One filter() call: both conditions are on my own participant row. A filtered
+        # request is not synced to its recipient, as it is not pushed (no alert).
         messages = (
-            Message.objects.filter(conversation__participants__user_id=self.user_id, id__gt=after)
+            Message.objects.filter(
+                Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS])
+                | Q(sender_id=self.user_id),
+                conversation__participants__user_id=self.user_id,
+                id__gt=after,
+            )
             .select_related("sender")
             .order_by("id")[:SYNC_BATCH_SIZE]
         )

@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Message, Participant
+from messaging.models import Folder, Message, Participant
 
 
 def user_group(user_id: int) -> str:
@@ -49,6 +49,10 @@ def _publish_message_new(message_id: int) -> None:
         "other"
     )
     for side in sides:
+        if side.folder == Folder.FILTERED and side.user_id != message.sender_id:
+            # Filtered requests arrive silently: nothing reaches the recipient's sockets
+            # (no alert, no badge); the message is in `conversations?folder=filtered`.
+            continue
         _send(
             side.user_id,
             {

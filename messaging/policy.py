@@ -9,16 +9,25 @@ the rate limits with `acquire_send_limits` once it is about to write.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import SlidingWindow
 from messaging.errors import DENIAL_ERRORS
 from messaging.models import Folder, Message, Participant
-from privacy.models import Block, DmPreference, PrivacySettings, default_dm_preference
+from privacy.models import (
+    Block,
+    DmPreference,
+    PrivacySettings,
+    default_dm_preference,
+    filters_requests,
+)
+from privacy.word_filter import matcher_for
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,8 @@ class DmDecision:
     code: str | None = None  # the SPEC error code of a denial
     folder: str | None = None  # where an allowed message lands for the recipient
     retry_after: float | None = None  # for `rate_limited`
+    # This message would start a new request: it counts towards RATE_REQUESTS.
+    starts_request: bool = False
 
     def raise_if_denied(self) -> "DmDecision":
         if self.allowed:
@@ -52,6 +63,8 @@ class _PairFacts:
     recipient_folder: str | None = None
     conversation_messages: int = 0
     recipient_preference: str = DmPreference.FRIENDS
+    recipient_filters_requests: bool = True
+    recipient_hidden_words: tuple[str, ...] = ()
 
 
 def min_dm_age(region: str | None) -> int:
@@ -64,6 +77,27 @@ def messages_window() -> SlidingWindow:
 
 def recipients_window() -> SlidingWindow:
     return SlidingWindow("dm_recipients", settings.RATE_RECIPIENTS)
+
+
+def requests_window(sender: User) -> SlidingWindow:
+    """New requests a sender starts: fewer while the account is younger than NEW_ACCOUNT_DAYS.
+
+    One window for both rates, so requests started while new still count once older.
+    """
+    new = sender.date_joined > timezone.now() - timedelta(days=settings.NEW_ACCOUNT_DAYS)
+    rate = settings.RATE_REQUESTS_NEW_ACCOUNT if new else settings.RATE_REQUESTS
+    return SlidingWindow("dm_requests", rate)
+
+
+def request_is_filtered(facts: "_PairFacts", body: str) -> bool:
+    """Section 12: a request's text matches the built-in list or the recipient's hidden words."""
+    if not facts.recipient_filters_requests:
+        return False
+    if matcher_for(settings.DM_FILTER_WORDS).matches(body):
+        return True
+    return bool(facts.recipient_hidden_words) and matcher_for(facts.recipient_hidden_words).matches(
+        body
+    )
 
 
 def sender_denial(sender: User) -> str | None:
@@ -103,14 +137,18 @@ def _gather_facts(sender: User, recipients: list[User]) -> dict[int, _PairFacts]
         )
         .values("user_id", "folder", "has_written", "conversation__last_seq")
     }
-    preferences = dict(
-        PrivacySettings.objects.filter(user__in=ids).values_list("user_id", "dm_preference")
-    )
+    preferences = {
+        user_id: rest
+        for user_id, *rest in PrivacySettings.objects.filter(user__in=ids).values_list(
+            "user_id", "dm_preference", "filter_requests", "hidden_words"
+        )
+    }
     facts = {}
     for recipient in recipients:
         if recipient.pk == sender.pk:
             continue
         side = sides.get(recipient.pk, {})
+        preference, filter_requests, hidden_words = preferences.get(recipient.pk, ("", True, []))
         facts[recipient.pk] = _PairFacts(
             recipient_blocked_sender=(recipient.pk, sender.pk) in blocks,
             sender_blocked_recipient=(sender.pk, recipient.pk) in blocks,
@@ -118,13 +156,19 @@ def _gather_facts(sender: User, recipients: list[User]) -> dict[int, _PairFacts]
             recipient_has_written=side.get("has_written", False),
             recipient_folder=side.get("folder"),
             conversation_messages=side.get("conversation__last_seq", 0),
-            recipient_preference=preferences.get(recipient.pk) or default_dm_preference(recipient),
+            recipient_preference=preference or default_dm_preference(recipient),
+            recipient_filters_requests=filters_requests(recipient, filter_requests),
+            recipient_hidden_words=tuple(hidden_words or ()),
         )
     return facts
 
 
-def _preference_outcome(facts: _PairFacts) -> DmDecision:
-    """Rule 8: does the recipient's DM preference admit the sender, and into which folder."""
+def _preference_outcome(facts: _PairFacts, body: str | None) -> DmDecision:
+    """Rule 8: does the recipient's DM preference admit the sender, and into which folder.
+
+    With the `body` about to be sent, a request whose text is filtered lands in the
+    recipient's `filtered` folder, and once there stays there until accepted.
+    """
     if facts.recipient_has_written:
         return DmDecision(allowed=True, folder=Folder.INBOX)
     preference = facts.recipient_preference
@@ -137,14 +181,25 @@ def _preference_outcome(facts: _PairFacts) -> DmDecision:
         # A request: the recipient has not written, so every message so far is the sender's.
         if facts.conversation_messages >= settings.DM_REQUEST_MAX_MESSAGES:
             return _deny("request_pending")
-        return DmDecision(allowed=True, folder=Folder.REQUESTS)
+        filtered = facts.recipient_folder == Folder.FILTERED or (
+            body is not None and request_is_filtered(facts, body)
+        )
+        return DmDecision(
+            allowed=True,
+            folder=Folder.FILTERED if filtered else Folder.REQUESTS,
+            starts_request=facts.conversation_messages == 0,
+        )
     if preference == DmPreference.FRIENDS and facts.friends:
         return DmDecision(allowed=True, folder=Folder.INBOX)
     return _deny("recipient_not_accepting")
 
 
 def _decide(
-    sender: User, recipient: User | None, facts: _PairFacts, rate_wait: Callable[[User], float]
+    sender: User,
+    recipient: User | None,
+    facts: _PairFacts,
+    rate_wait: Callable[[User, bool], float],
+    body: str | None = None,
 ) -> DmDecision:
     """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
     if not sender.is_active or sender.is_messaging_suspended():
@@ -161,17 +216,22 @@ def _decide(
         return _deny("age_restricted")
     if recipient.age < min_dm_age(recipient.region):
         return _deny("recipient_not_accepting")
-    outcome = _preference_outcome(facts)
+    outcome = _preference_outcome(facts, body)
     if not outcome.allowed:
         return outcome
-    wait = rate_wait(recipient)
+    wait = rate_wait(recipient, outcome.starts_request)
     if wait > 0:
         return _deny("rate_limited", wait)
     return outcome
 
 
-def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecision]:
-    """Decisions for many recipients, keyed by recipient id, in a fixed number of queries."""
+def dm_decisions(
+    sender: User, recipients: Iterable[User], *, body: str | None = None
+) -> dict[int, DmDecision]:
+    """Decisions for many recipients, keyed by recipient id, in a fixed number of queries.
+
+    `body`, the text about to be sent, decides whether a request is filtered.
+    """
     recipients = list(recipients)
     # Blocks (rules 3 and 4) decide before the sender's phone and age (rules 5 and 6),
     # so the facts are needed whenever rule 1 passes.
@@ -180,32 +240,44 @@ def dm_decisions(sender: User, recipients: Iterable[User]) -> dict[int, DmDecisi
     messages_wait = messages_window().retry_after(str(sender.pk))
     recipients_state = recipients_window().state(str(sender.pk))
 
-    def rate_wait(recipient: User) -> float:
-        return max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
+    requests_wait: list[float] = []  # asked of the cache only when a request would start
+
+    def rate_wait(recipient: User, starts_request: bool) -> float:
+        wait = max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
+        if starts_request:
+            if not requests_wait:
+                requests_wait.append(requests_window(sender).retry_after(str(sender.pk)))
+            wait = max(wait, requests_wait[0])
+        return wait
 
     return {
-        recipient.pk: _decide(sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait)
+        recipient.pk: _decide(
+            sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait, body
+        )
         for recipient in recipients
     }
 
 
-def dm_decision(sender: User, recipient: User | None) -> DmDecision:
-    """May `sender` message `recipient` (None: no such user) now?"""
+def dm_decision(sender: User, recipient: User | None, *, body: str | None = None) -> DmDecision:
+    """May `sender` message `recipient` (None: no such user) now? (`body`: what is sent)"""
     if recipient is None:
-        return _decide(sender, None, _PairFacts(), lambda _: 0.0)
-    return dm_decisions(sender, [recipient])[recipient.pk]
+        return _decide(sender, None, _PairFacts(), lambda *_: 0.0)
+    return dm_decisions(sender, [recipient], body=body)[recipient.pk]
 
 
-def check_can_dm(sender: User, recipient: User | None) -> DmDecision:
+def check_can_dm(sender: User, recipient: User | None, *, body: str | None = None) -> DmDecision:
     """`dm_decision`, raising the matching API error when denied."""
-    return dm_decision(sender, recipient).raise_if_denied()
+    return dm_decision(sender, recipient, body=body).raise_if_denied()
 
 
-def acquire_send_limits(sender: User, recipient: User) -> Callable[[], None]:
-    """Rule 9 for a send about to happen: record it atomically in both windows.
+def acquire_send_limits(
+    sender: User, recipient: User, decision: DmDecision | None = None
+) -> Callable[[], None]:
+    """Rule 9 for a send about to happen: record it atomically in every window it counts in.
 
-    Raises RateLimited when either window is full. Returns a function that takes the
-    records back, for a send that then fails.
+    Raises RateLimited when a window is full. Returns a function that takes the
+    records back, for a send that then fails. A send that starts a request (the
+    decision says so) also counts towards RATE_REQUESTS.
     """
     key = str(sender.pk)
     # A recipient already in the window was only refreshed by this send: a release leaves it.
@@ -216,10 +288,21 @@ def acquire_send_limits(sender: User, recipient: User) -> Callable[[], None]:
     except RateLimited:
         messages_window().release(key, message_token)
         raise
+    request_token = None
+    if decision is not None and decision.starts_request:
+        try:
+            request_token = requests_window(sender).acquire(key)
+        except RateLimited:
+            messages_window().release(key, message_token)
+            if not had_recipient:
+                recipients_window().release(key, recipient_token)
+            raise
 
     def release() -> None:
         messages_window().release(key, message_token)
         if not had_recipient:
             recipients_window().release(key, recipient_token)
+        if request_token is not None:
+            requests_window(sender).release(key, request_token)
 
     return release

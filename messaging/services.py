@@ -97,8 +97,8 @@ def message_send(
         low, high = _pair(sender, recipient)
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
-        decision = check_can_dm(sender, recipient)
-        release_limits = acquire_send_limits(sender, recipient)
+        decision = check_can_dm(sender, recipient, body=text)
+        release_limits = acquire_send_limits(sender, recipient, decision)
         try:
             message = _write_message(conversation, sender, recipient, text, client_id, decision)
         except BaseException:
@@ -157,17 +157,33 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     theirs.folder, theirs.hidden, theirs.activity_at = decision.folder, False, now
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-    Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
+    if decision.folder != Folder.FILTERED:  # a filtered request has no unread count
+        Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
     events.message_new_on_commit(message)
     return message
 
 
 def conversation_accept(*, participant: Participant) -> Participant:
-    """Move a message request into the inbox."""
+    """Move a message request (or a filtered one) into the inbox."""
+    if participant.folder == Folder.FILTERED:
+        # Filtered messages were never counted as unread: from now on they are.
+        participant.unread_count = _unread_after(participant, participant.last_read_message_id)
     if participant.folder != Folder.INBOX:
         participant.folder = Folder.INBOX
-        participant.save(update_fields=["folder"])
+        participant.save(update_fields=["folder", "unread_count"])
     return participant
+
+
+def _unread_after(participant: Participant, read_up_to: int) -> int:
+    return (
+        Message.objects.filter(
+            conversation_id=participant.conversation_id,
+            id__gt=read_up_to,
+            unsent_at__isnull=True,  # a tombstone is nothing to read
+        )
+        .exclude(sender_id=participant.user_id)
+        .count()
+    )
 
 
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
@@ -177,15 +193,7 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         read_up_to = max(locked.last_read_message_id, read_up_to)
-        unread = (
-            Message.objects.filter(
-                conversation_id=participant.conversation_id,
-                id__gt=read_up_to,
-                unsent_at__isnull=True,  # a tombstone is nothing to read
-            )
-            .exclude(sender_id=participant.user_id)
-            .count()
-        )
+        unread = 0 if locked.folder == Folder.FILTERED else _unread_after(participant, read_up_to)
         Participant.objects.filter(pk=participant.pk).update(
             last_read_message_id=read_up_to, unread_count=unread
         )

@@ -90,6 +90,10 @@ def _folder_page(request, folder: str):
         context["requests_count"] = selectors.conversation_list_for_user(
             user=request.user, folder=Folder.REQUESTS
         ).count()
+    if folder == Folder.REQUESTS:  # Filtered requests sit collapsed under Requests
+        context["filtered_count"] = selectors.conversation_list_for_user(
+            user=request.user, folder=Folder.FILTERED
+        ).count()
     return render(request, "messaging/inbox.html", context)
 
 
@@ -101,6 +105,11 @@ def inbox(request):
 @login_required
 def requests_folder(request):
     return _folder_page(request, Folder.REQUESTS)
+
+
+@login_required
+def filtered_folder(request):
+    return _folder_page(request, Folder.FILTERED)
 
 
 # A conversation ------------------------------------------------------------------------
@@ -155,7 +164,8 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         "relationship": relationship_between(viewer=me, user=other),
         # A fresh client_id per form: submitting the same form twice stores one message.
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
-        "is_request": participant.folder == Folder.REQUESTS,
+        "is_request": participant.folder in (Folder.REQUESTS, Folder.FILTERED),
+        "is_filtered": participant.folder == Folder.FILTERED,
     }
     return render(request, "messaging/conversation.html", context)
 
@@ -201,9 +211,8 @@ def conversation_delete(request, conversation_id: int):
     participant = _participant_or_404(request.user, conversation_id)
     services.conversation_hide(participant=participant)
     messages.success(request, "Chat deleted.")
-    return redirect(
-        "messaging:requests" if participant.folder == Folder.REQUESTS else "messaging:inbox"
-    )
+    folder_pages = {Folder.REQUESTS: "messaging:requests", Folder.FILTERED: "messaging:filtered"}
+    return redirect(folder_pages.get(participant.folder, "messaging:inbox"))
 
 
 # People ---------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ HISTORY_QUERIES = 5
 def _no_rate_limits(settings):
     settings.RATE_MESSAGES = Rate(10_000, 60)
     settings.RATE_RECIPIENTS = Rate(10_000, 3600)
+    settings.RATE_REQUESTS_NEW_ACCOUNT = Rate(10_000, 86400)
 
 
 def _inbox_of(viewer, count: int) -> None:
