@@ -20,9 +20,10 @@ from accounts.models import User
 from dmsite.errors import ApiError, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import selectors, services
-from messaging.events import message_payload, user_group
+from messaging.events import user_group
 from messaging.models import Folder, Message, Participant
 from messaging.policy import dm_decision
+from messaging.shapes import message_shape
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
@@ -142,7 +143,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         message, _ = services.message_send(
             sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
         )
-        return message_payload(message)
+        return message_shape(message)
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
@@ -199,7 +200,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             .select_related("sender")
             .order_by("id")[:SYNC_BATCH_SIZE]
         )
-        return [message_payload(message) for message in messages]
+        return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
 

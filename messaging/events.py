@@ -9,7 +9,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from messaging.models import Folder, Message, Participant
+from messaging.models import Message, Participant
+from messaging.shapes import message_shape
 
 
 def user_group(user_id: int) -> str:
@@ -18,67 +19,40 @@ def user_group(user_id: int) -> str:
 
 
 def _send(user_id: int, event: dict) -> None:
+    _send_all([(user_id, event)])
+
+
+def _send_all(deliveries: list[tuple[int, dict]]) -> None:
+    """Every event to its user's group, in one hop from this thread to the event loop."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(user_group(user_id), event)
+    if layer is None or not deliveries:
+        return
+
+    async def send_all() -> None:
+        for user_id, event in deliveries:
+            await layer.group_send(user_group(user_id), event)
+
+    async_to_sync(send_all)()
 
 
-def message_payload(message: Message) -> dict:
-    from messaging.api.serializers import MessageSerializer
+def message_new_on_commit(message: Message, conversations: dict[int, dict]) -> None:
+    """`message.new` to each user of `conversations` (user id → their conversation shape).
 
-    return MessageSerializer(message, context={"viewer_id": message.sender_id}).data
-
-
-def conversation_payload(participant: Participant) -> dict:
-    """What a socket needs to place a message in its inbox without another request."""
-    return {
-        "id": participant.conversation_id,
-        "folder": participant.folder,
-        "unread_count": participant.unread_count,
-        "other_user": {
-            "username": participant.other.username,
-            "display_name": participant.other.display_name,
-        },
-    }
-
-
-def _publish_message_new(message_id: int) -> None:
-    message = Message.objects.select_related("sender").get(pk=message_id)
-    payload = message_payload(message)
-    sides = Participant.objects.filter(conversation_id=message.conversation_id).select_related(
-        "other"
-    )
-    for side in sides:
-        if side.folder == Folder.FILTERED and side.user_id != message.sender_id:
-            # Filtered requests arrive silently: nothing reaches the recipient's sockets
-            # (no alert, no badge); the message is in `conversations?folder=filtered`.
-            continue
-        _send(
-            side.user_id,
-            {
-                "type": "message.new",
-                "message": payload,
-                "conversation": conversation_payload(side),
-            },
-        )
-
-
-def _publish_message_deleted(message_id: int, conversation_id: int, user_ids: list[int]) -> None:
-    for user_id in user_ids:
-        _send(
-            user_id,
-            {"type": "message.deleted", "id": message_id, "conversation": conversation_id},
-        )
-
-
-def message_new_on_commit(message: Message) -> None:
-    transaction.on_commit(lambda: _publish_message_new(message.pk))
+    Both shapes are built now, from what the send holds, so nothing is queried
+    after commit.
+    """
+    payload = message_shape(message)
+    deliveries = [
+        (user_id, {"type": "message.new", "message": payload, "conversation": conversation})
+        for user_id, conversation in conversations.items()
+    ]
+    transaction.on_commit(lambda: _send_all(deliveries))
 
 
 def message_deleted_on_commit(message: Message, user_ids: list[int]) -> None:
-    transaction.on_commit(
-        lambda: _publish_message_deleted(message.pk, message.conversation_id, user_ids)
-    )
+    event = {"type": "message.deleted", "id": message.pk, "conversation": message.conversation_id}
+    deliveries = [(user_id, event) for user_id in user_ids]
+    transaction.on_commit(lambda: _send_all(deliveries))
 
 
 def read_on_commit(participant: Participant, *, unread_total: int, receipts: bool) -> None:

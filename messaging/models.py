@@ -10,15 +10,49 @@ class Folder(models.TextChoices):
     FILTERED = "filtered", "Filtered requests"
 
 
-class Conversation(models.Model):
-    """One conversation per pair of users: `user_low` has the smaller id."""
+class ConversationKind(models.TextChoices):
+    DIRECT = "direct", "Direct"
+    GROUP = "group", "Group"
 
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"
+
+
+class MemberState(models.TextChoices):
+    MEMBER = "member", "Member"
+    INVITED = "invited", "Invited"
+    LEFT = "left", "Left"
+
+
+class MessageKind(models.TextChoices):
+    TEXT = "text", "Text"
+    SYSTEM = "system", "System"
+
+
+class Conversation(models.Model):
+    """A direct conversation (one per pair) or a group; its members are `Participant` rows.
+
+    A direct conversation names its pair in `user_low` (the smaller id) and `user_high`,
+    so that the pair's uniqueness is a constraint; a group leaves both empty.
+    """
+
+    kind = models.CharField(
+        max_length=6, choices=ConversationKind.choices, default=ConversationKind.DIRECT
+    )
+    title = models.CharField(max_length=50, blank=True)  # groups only
     # Indexed by the pair constraint, which starts with it.
     user_low = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        null=True,
+        blank=True,
     )
     user_high = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(default=timezone.now)
     # Messages get seq 1, 2, 3… within the conversation; this is the last one given.
@@ -32,17 +66,37 @@ class Conversation(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user_low", "user_high"], name="conversation_per_pair"),
             models.CheckConstraint(
-                condition=models.Q(user_low__lt=models.F("user_high")),
-                name="conversation_pair_ordered",
+                condition=(
+                    models.Q(
+                        kind=ConversationKind.DIRECT,
+                        user_low__isnull=False,
+                        user_high__isnull=False,
+                        user_low__lt=models.F("user_high"),
+                    )
+                    | models.Q(
+                        kind=ConversationKind.GROUP,
+                        user_low__isnull=True,
+                        user_high__isnull=True,
+                    )
+                ),
+                name="conversation_kind_shape",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"conversation {self.pk}"
+        return f"{self.kind} conversation {self.pk}"
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind == ConversationKind.GROUP
 
 
 class Participant(models.Model):
-    """One user's side of a conversation: folder, read position, unread count, hidden."""
+    """One user's side of a conversation: folder, read position, unread count, hidden.
+
+    In a group also the member's role and state, and the window of history they see:
+    messages with `history_from_id <= id <= history_until_id` (no upper end while a member).
+    """
 
     # Both indexed by the indexes below, which start with them.
     conversation = models.ForeignKey(
@@ -54,7 +108,15 @@ class Participant(models.Model):
         related_name="participations",
         db_index=False,
     )
-    other = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The other user of a direct conversation; empty in a group.
+    other = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, blank=True
+    )
+    role = models.CharField(max_length=6, choices=Role.choices, default=Role.MEMBER)
+    state = models.CharField(max_length=7, choices=MemberState.choices, default=MemberState.MEMBER)
+    joined_at = models.DateTimeField(null=True, blank=True)  # groups: who becomes owner next
+    history_from_id = models.BigIntegerField(default=0)
+    history_until_id = models.BigIntegerField(null=True, blank=True)
     folder = models.CharField(max_length=8, choices=Folder.choices, default=Folder.INBOX)
     # Hidden until the first message, and again after "delete for me" until a new one.
     hidden = models.BooleanField(default=True)
@@ -79,6 +141,17 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return f"{self.user_id} in {self.conversation_id}"
 
+    @property
+    def is_member(self) -> bool:
+        """A current member (a direct conversation's two sides always are)."""
+        return self.state == MemberState.MEMBER
+
+    def sees(self, message_id: int) -> bool:
+        """Whether this side's history window holds the message."""
+        if self.state == MemberState.INVITED or message_id < self.history_from_id:
+            return False
+        return self.history_until_id is None or message_id <= self.history_until_id
+
     def refresh_inbox_key(self) -> None:
         self.inbox_key = (
             f"{int(self.pinned)}:{self.activity_at:%Y%m%d%H%M%S%f}:{self.conversation_id:020d}"
@@ -91,6 +164,7 @@ class Message(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=6, choices=MessageKind.choices, default=MessageKind.TEXT)
     sender = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_sent"
     )

@@ -27,7 +27,7 @@ from privacy.models import (
     default_dm_preference,
     filters_requests,
 )
-from privacy.word_filter import matcher_for
+from privacy.word_filter import PreparedText, matcher_for
 
 
 @dataclass(frozen=True)
@@ -93,11 +93,11 @@ def request_is_filtered(facts: "_PairFacts", body: str) -> bool:
     """Section 12: a request's text matches the built-in list or the recipient's hidden words."""
     if not facts.recipient_filters_requests:
         return False
-    if matcher_for(settings.DM_FILTER_WORDS).matches(body):
+    text = PreparedText(body)  # normalised once for both matchers
+    if matcher_for(settings.DM_FILTER_WORDS).matches(text):
         return True
-    return bool(facts.recipient_hidden_words) and matcher_for(facts.recipient_hidden_words).matches(
-        body
-    )
+    hidden = facts.recipient_hidden_words
+    return bool(hidden) and matcher_for(hidden).matches(text)
 
 
 def sender_denial(sender: User) -> str | None:

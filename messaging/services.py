@@ -17,6 +17,7 @@ from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
 from messaging.models import Conversation, Folder, Message, Participant
 from messaging.policy import acquire_send_limits, check_can_dm
+from messaging.shapes import conversation_event_shape
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -157,9 +158,25 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
     theirs.folder, theirs.hidden, theirs.activity_at = decision.folder, False, now
     theirs.refresh_inbox_key()
     theirs.save(update_fields=["folder", "hidden", "activity_at", "inbox_key"])
-    if decision.folder != Folder.FILTERED:  # a filtered request has no unread count
+    sides = [(mine, recipient)]
+    # A filtered request has no unread count and reaches none of the recipient's
+    # sockets (no alert, no badge): it waits in `conversations?folder=filtered`.
+    if decision.folder != Folder.FILTERED:
         Participant.objects.filter(pk=theirs.pk).update(unread_count=F("unread_count") + 1)
-    events.message_new_on_commit(message)
+        theirs.unread_count += 1
+        sides.append((theirs, sender))
+    events.message_new_on_commit(
+        message,
+        {
+            side.user_id: conversation_event_shape(
+                conversation_id=conversation.pk,
+                folder=side.folder,
+                unread_count=side.unread_count,
+                other=other,
+            )
+            for side, other in sides
+        },
+    )
     return message
 
 

@@ -1,8 +1,8 @@
 """Evidence for reports: what the reporter could see, frozen as JSON at report time."""
 
 from accounts.models import User
-from messaging.events import message_payload
 from messaging.models import Conversation, Message
+from messaging.shapes import message_shape
 
 SNAPSHOT_MESSAGES = 20
 
@@ -13,7 +13,7 @@ def _recent_messages(conversation_id: int) -> list[dict]:
         .select_related("sender")
         .order_by("-id")[:SNAPSHOT_MESSAGES]
     )
-    return [message_payload(message) for message in reversed(recent)]
+    return [message_shape(message) for message in reversed(recent)]
 
 
 def _user(user: User) -> dict:
@@ -32,7 +32,7 @@ def _participants(conversation: Conversation) -> list[str]:
 
 def message_snapshot(message: Message) -> dict:
     return {
-        "message": message_payload(message),
+        "message": message_shape(message),
         "conversation": message.conversation_id,
         "participants": _participants(message.conversation),
     }

@@ -20,6 +20,8 @@ it matches as literal text: nothing a user types is ever a regular expression.
 """
 
 import functools
+import itertools
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -49,6 +51,14 @@ _LOOKALIKES = str.maketrans(
 _LOOKALIKE_SYMBOLS = frozenset(key for key in map(chr, _LOOKALIKES) if not key.isalnum())
 _PUNCTUATION_LOOKALIKES = "!|"
 _SPACE = " "
+# `!` or `|` with no letter on one side: punctuation (`fuck!`), not a letter (`sh!t`).
+_EDGE_PUNCTUATION = re.compile(r"(?<![^\W_])[!|]+|[!|]+(?![^\W_])")
+_REPEATS = re.compile(r"(.)\1+")
+_SYMBOLS_CLASS = re.escape("".join(sorted(_LOOKALIKE_SYMBOLS)))
+# A word, once look-alikes are letters: letters and digits (not `_`, which separates).
+_WORD = re.compile(r"[^\W_]+")
+# What `join_symbols` drops: everything but word characters, look-alikes and whitespace.
+_SEPARATOR = re.compile(rf"_|[^\w\s{_SYMBOLS_CLASS}]")
 # Below this code point a script separates words with spaces; from CJK on it does not.
 _SPACELESS_SCRIPTS_START = 0x2E80
 
@@ -56,6 +66,8 @@ _SPACELESS_SCRIPTS_START = 0x2E80
 def _fold(text: str) -> str:
     """NFKC + casefold, then accents dropped (NFKD without its combining marks)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
+    if folded.isascii():
+        return folded
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
@@ -68,27 +80,15 @@ def _tokens(folded: str, *, join_symbols: bool) -> list[str]:
     one word. `!` and `|` at either end of a word are punctuation, not letters
     (`fuck!`). Runs of single letters (`f u c k`, `f.u.c.k`) join into one word.
     """
-    words: list[str] = []
-    current: list[str] = []
-    for char in [*folded, _SPACE]:
-        if char.isalnum() or char in _LOOKALIKE_SYMBOLS:
-            current.append(char)
-        elif char.isspace() or not join_symbols:
-            word = "".join(current).strip(_PUNCTUATION_LOOKALIKES).translate(_LOOKALIKES)
-            if word:
-                words.append(word)
-            current = []
+    if join_symbols:
+        folded = _SEPARATOR.sub("", folded)
+    mapped = _EDGE_PUNCTUATION.sub(_SPACE, folded).translate(_LOOKALIKES)
     joined: list[str] = []
-    singles: list[str] = []
-    for word in [*words, ""]:
-        if len(word) == 1:
-            singles.append(word)
-            continue
-        if singles:
-            joined.append("".join(singles))
-            singles = []
-        if word:
-            joined.append(word)
+    for single, group in itertools.groupby(_WORD.findall(mapped), key=lambda w: len(w) == 1):
+        if single:
+            joined.append("".join(group))
+        else:
+            joined.extend(group)
     return joined
 
 
@@ -96,12 +96,9 @@ def _runs(text: str) -> tuple[str, tuple[int, ...]]:
     """Collapse repeated characters: ("fuuck") → ("fuck", (1, 2, 1, 1))."""
     letters: list[str] = []
     counts: list[int] = []
-    for char in text:
-        if letters and letters[-1] == char and char != _SPACE:
-            counts[-1] += 1
-        else:
-            letters.append(char)
-            counts.append(1)
+    for char, group in itertools.groupby(text):
+        letters.append(char)
+        counts.append(len(list(group)))
     return "".join(letters), tuple(counts)
 
 
@@ -157,27 +154,40 @@ class WordMatcher:
     def __bool__(self) -> bool:
         return self._has_words or self._has_literals
 
-    def matches(self, text: str) -> bool:
-        if self._has_literals and next(self._literals.iter(_literal(text)), None) is not None:
+    def matches(self, text: "str | PreparedText") -> bool:
+        prepared = text if isinstance(text, PreparedText) else PreparedText(text)
+        if self._has_literals and next(self._literals.iter(prepared.literal), None) is not None:
             return True
         if not self._has_words:
             return False
-        return any(self._matches_form(form) for form in _forms(text))
+        return any(self._matches_form(form, collapsed) for form, collapsed in prepared.forms)
 
-    def _matches_form(self, form: str) -> bool:
-        collapsed, counts = _runs(form)
+    def _matches_form(self, form: str, collapsed: str) -> bool:
+        counts: tuple[int, ...] | None = None  # run lengths, worked out only for a hit
         for end, (length, pattern) in self._words.iter(collapsed):
             start = end - length + 1
             if pattern.left_boundary and start > 0 and collapsed[start - 1] != _SPACE:
                 continue
             if pattern.right_boundary and end + 1 < len(collapsed) and collapsed[end + 1] != _SPACE:
                 continue
+            if counts is None:
+                counts = _runs(form)[1]
             if all(
                 have >= need
                 for have, need in zip(counts[start : end + 1], pattern.counts, strict=True)
             ):
                 return True
         return False
+
+
+class PreparedText:
+    """A message's text normalised once, for every matcher it is run through."""
+
+    __slots__ = ("forms", "literal")
+
+    def __init__(self, text: str):
+        self.literal = _literal(text)
+        self.forms = [(form, _REPEATS.sub(r"\1", form)) for form in _forms(text)]
 
 
 def hidden_word_key(word: str) -> str:

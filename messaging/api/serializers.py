@@ -3,36 +3,33 @@
 from rest_framework import serializers
 
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
-from messaging.models import Folder, Message, Participant
+from messaging.models import Folder, Participant
+from messaging.shapes import message_shape
 
 
-class MessageSerializer(serializers.ModelSerializer):
-    """A message; `seen` only where both participants turned read receipts on."""
+class MessageSerializer(serializers.Serializer):
+    """A message, in the one shape of `messaging/shapes.py`; the fields document it.
 
-    conversation = serializers.IntegerField(source="conversation_id", read_only=True)
-    sender = serializers.CharField(source="sender.username", read_only=True)
+    `seen` only where both participants turned read receipts on (context
+    `seen_up_to`, for the viewer `viewer_id`).
+    """
+
+    id = serializers.IntegerField(read_only=True)
+    conversation = serializers.IntegerField(read_only=True)
+    seq = serializers.IntegerField(read_only=True)
+    sender = serializers.CharField(read_only=True, help_text="The sender's username.")
+    body = serializers.CharField(read_only=True)
+    client_id = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
     unsent = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Message
-        fields = [
-            "id",
-            "conversation",
-            "seq",
-            "sender",
-            "body",
-            "client_id",
-            "created_at",
-            "unsent",
-        ]
-        read_only_fields = fields
+    seen = serializers.BooleanField(read_only=True, required=False)
 
     def to_representation(self, message):
-        data = super().to_representation(message)
-        seen_up_to = self.context.get("seen_up_to")
-        if seen_up_to is not None and message.sender_id == self.context["viewer_id"]:
-            data["seen"] = message.id <= seen_up_to
-        return data
+        return message_shape(
+            message,
+            viewer_id=self.context.get("viewer_id"),
+            seen_up_to=self.context.get("seen_up_to"),
+        )
 
 
 class OtherUserSerializer(serializers.Serializer):

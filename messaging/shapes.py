@@ -1,0 +1,59 @@
+"""The one home of the message's shape (SPEC section 5), and of a conversation's in events.
+
+REST (`MessageSerializer`), every socket frame (`messaging/events.py`, the
+consumer's ack and `sync.batch`) and the moderation snapshots build a message
+here, from the objects the caller already holds: no query. Plain dicts, not a
+DRF serializer, because the send path builds one per message and a serializer
+instance costs more than the rest of the shape together.
+
+Fields added to the message (`kind`, `attachments`, `reply_to`, `reactions`)
+go in `message_shape`, and nowhere else.
+"""
+
+from datetime import UTC, datetime
+
+from accounts.models import User
+from messaging.models import Message
+
+
+def iso_datetime(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a `Z`, as DRF writes it."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def message_shape(
+    message: Message, *, viewer_id: int | None = None, seen_up_to: int | None = None
+) -> dict:
+    """A message as every client sees it; `message.sender` must be loaded.
+
+    `seen` appears on the viewer's own messages only when `seen_up_to` is given,
+    that is where both participants turned read receipts on.
+    """
+    data = {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "sender": message.sender.username,
+        "body": message.body,
+        "client_id": message.client_id,
+        "created_at": iso_datetime(message.created_at),
+        "unsent": message.unsent_at is not None,
+    }
+    if seen_up_to is not None and message.sender_id == viewer_id:
+        data["seen"] = message.pk <= seen_up_to
+    return data
+
+
+def conversation_event_shape(
+    *, conversation_id: int, folder: str, unread_count: int, other: User
+) -> dict:
+    """What a socket needs to place a message in its inbox without another request."""
+    return {
+        "id": conversation_id,
+        "folder": folder,
+        "unread_count": unread_count,
+        "other_user": {"username": other.username, "display_name": other.display_name},
+    }
