@@ -27,6 +27,7 @@ from privacy.selectors import (
     friends_of,
     privacy_settings_for,
     relationship_between,
+    request_contexts,
     user_get_visible,
     user_search,
 )
@@ -167,6 +168,8 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         "is_request": participant.folder in (Folder.REQUESTS, Folder.FILTERED),
         "is_filtered": participant.folder == Folder.FILTERED,
     }
+    if context["is_request"]:
+        context["request_context"] = request_contexts(viewer=me, senders=[other])[other.pk]
     return render(request, "messaging/conversation.html", context)
 
 

@@ -1,5 +1,6 @@
 """Shapes of the messaging API: input parsing and output, no rules."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
@@ -37,6 +38,12 @@ class OtherUserSerializer(serializers.Serializer):
     display_name = serializers.CharField()
 
 
+class RequestContextSerializer(serializers.Serializer):
+    sender_joined = serializers.DateField()
+    follows_you = serializers.BooleanField()
+    mutual_friends = serializers.IntegerField()
+
+
 class ConversationSerializer(serializers.Serializer):
     """One user's side of a conversation; `can_send` comes from the DM policy."""
 
@@ -49,9 +56,17 @@ class ConversationSerializer(serializers.Serializer):
     pinned = serializers.BooleanField()
     updated_at = serializers.DateTimeField(source="activity_at")
     can_send = serializers.SerializerMethodField()
+    request_context = serializers.SerializerMethodField(
+        help_text="Requests and filtered only (else null): who is writing to you."
+    )
 
     def get_can_send(self, participant: Participant) -> bool:
         return self.context["decisions"][participant.other_id].allowed
+
+    @extend_schema_field(RequestContextSerializer(allow_null=True))
+    def get_request_context(self, participant: Participant) -> dict | None:
+        context = self.context.get("request_contexts", {}).get(participant.other_id)
+        return None if context is None else RequestContextSerializer(context).data
 
 
 class FolderQuerySerializer(serializers.Serializer):

@@ -1,5 +1,8 @@
 """Conversations and messages API: parse input, call one service or selector, serialize."""
 
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -9,7 +12,7 @@ from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import selectors, services
+from messaging import export, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
@@ -20,11 +23,12 @@ from messaging.api.serializers import (
     MessageToSerializer,
     ReadSerializer,
 )
+from messaging.models import Folder
 from messaging.policy import dm_decision, dm_decisions, sender_denial
 from privacy.api.serializers import ProfileSerializer
 from privacy.api.views import ProfileView as PrivacyProfileView
 from privacy.api.views import profile_data
-from privacy.selectors import user_get_visible
+from privacy.selectors import request_contexts, user_get_visible
 
 
 class InboxPagination(NewestFirstPagination):
@@ -37,7 +41,12 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
     many = isinstance(participants, list)
     page = participants if many else [participants]
     decisions = dm_decisions(viewer, [participant.other for participant in page])
-    serializer = ConversationSerializer(page, many=True, context={"decisions": decisions})
+    senders = [p.other for p in page if p.folder in (Folder.REQUESTS, Folder.FILTERED)]
+    context = {
+        "decisions": decisions,
+        "request_contexts": request_contexts(viewer=viewer, senders=senders),
+    }
+    serializer = ConversationSerializer(page, many=True, context=context)
     return serializer.data if many else serializer.data[0]
 
 
@@ -60,7 +69,7 @@ class ConversationListView(generics.GenericAPIView):
     serializer_class = ConversationSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("folder", str, enum=["inbox", "requests"])],
+        parameters=[OpenApiParameter("folder", str, enum=["inbox", "requests", "filtered"])],
         responses=ConversationSerializer(many=True),
     )
     def get(self, request):
@@ -179,6 +188,26 @@ class MessageDetailView(APIView):
     def delete(self, request, message_id):
         services.message_unsend(user=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportView(APIView):
+    """My data as a zip, streamed (SPEC section 12); RATE_EXPORTS, one at a time."""
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        description="A zip of profile.json and conversations/<id>.json, streamed.",
+    )
+    def get(self, request):
+        chunks = export.export_start(user=request.user)
+        streamed = (
+            export.export_async(chunks) if isinstance(request._request, ASGIRequest) else chunks
+        )
+        response = StreamingHttpResponse(streamed, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export.export_filename(request.user)}"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class MeWithMessagingSerializer(MeSerializer):
