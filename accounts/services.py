@@ -157,11 +157,17 @@ def phone_verification_start(*, user: User, phone_number: str, region: str = "")
     e164 = phone_number_to_e164(phone_number, region)
     if user.phone_verified and user.phone_number == e164:
         return False
-    if _verified_elsewhere(user, e164):
-        raise PhoneInUse()
     windows = _phone_windows(user, e164)
     for window, key in windows:
         window.check(key)
+    if _verified_elsewhere(user, e164):
+        # Counted like a send to this account: otherwise asking is a free, endless
+        # oracle for which numbers belong to someone. Not to the number, whose owner
+        # must not be locked out by strangers asking.
+        for window, key in windows:
+            if window.scope != "phone_send_number":
+                window.acquire(key)
+        raise PhoneInUse()
 
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()

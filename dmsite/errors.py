@@ -8,6 +8,7 @@ here so that nothing reaches a client in another shape.
 
 import logging
 import math
+import re
 
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404, JsonResponse
@@ -63,6 +64,19 @@ class TooManyAttempts(RateLimited):
     default_detail = "Too many attempts. Try again later."
 
 
+class ServiceUnavailable(ApiError):
+    """A backing service (database, Redis) is down: nothing was written, try again soon."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is briefly unavailable. Try again in a moment."
+    retry_seconds = 5
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail)
+        self.retry_after = self.retry_seconds
+
+
 # DRF's own exceptions, by class, as (status, code, detail); a None detail keeps DRF's sentence.
 _DRF_ERRORS = [
     (exceptions.NotAuthenticated, 401, "not_authenticated", "Log in to do this."),
@@ -77,10 +91,31 @@ _DRF_ERRORS = [
 ]
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD.
+
+    Messages quote input (a choice that is not valid, a name, a search): a lone
+    surrogate in it cannot be encoded as UTF-8 and the response would fail. Every
+    error leaves through `error_body`, so this is the one place that guards them all.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", str(text))
+
+
+def _encodable_tree(value):
+    if isinstance(value, dict):
+        return {encodable(key): _encodable_tree(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable_tree(item) for item in value]
+    return encodable(value)
+
+
 def error_body(code: str, detail: str, fields: dict | None = None) -> dict:
-    body = {"code": code, "detail": str(detail)}
+    body = {"code": encodable(code), "detail": encodable(detail)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = _encodable_tree(fields)
     return body
 
 

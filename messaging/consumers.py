@@ -1,29 +1,33 @@
 """The `/ws/` socket: parse frames, call the same services and policy as REST.
 
-Client frames: `message.send`, `typing`, `read`, `sync`. Server frames:
-`message.ack`, `message.new`, `message.deleted`, `typing`, `read`,
+Client frames: `message.send`, `typing`, `read`, `sync`, `reaction`. Server frames:
+`message.ack`, `message.new`, `message.deleted`, `reaction`, `typing`, `read`,
 `sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
 socket stays open.
 """
 
 import json
+import logging
 import time
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import DatabaseError
 from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
-from dmsite.errors import ApiError, first_error_message
+from dmsite.errors import ApiError, ServiceUnavailable, error_body, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
-from messaging import selectors, services
+from messaging import reactions, selectors, services
 from messaging.events import user_group
 from messaging.models import Folder, Message, Participant
 from messaging.policy import dm_decision
 from messaging.shapes import message_shape
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 MAX_FRAME_CHARACTERS = 32_768
@@ -37,6 +41,7 @@ class MessageSendFrame(serializers.Serializer):
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
     body = serializers.JSONField()
     client_id = serializers.JSONField(required=False)
+    reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
         if ("to" in data) == ("conversation" in data):
@@ -50,6 +55,11 @@ class ConversationFrame(serializers.Serializer):
 
 class ReadFrame(ConversationFrame):
     up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
+
+
+class ReactionFrame(serializers.Serializer):
+    message = StrictIntegerField(min_value=1, max_value=MAX_DB_ID)
+    emoji = serializers.JSONField(allow_null=True)  # null removes mine
 
 
 class SyncFrame(serializers.Serializer):
@@ -105,6 +115,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             "typing": self.on_typing,
             "read": self.on_read,
             "sync": self.on_sync,
+            "reaction": self.on_reaction,
         }
         frame_type = content.get("type")
         handler = handlers.get(frame_type) if isinstance(frame_type, str) else None
@@ -121,6 +132,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 str(error.detail),
                 client_id=client_id,
                 retry_after=getattr(error, "retry_after", None),
+            )
+        except DatabaseError:
+            # A dropped or locked connection: this frame failed, the socket goes on. The next
+            # frame's `database_sync_to_async` closes the broken connection and opens another.
+            logger.exception("Database error while serving a %s frame", frame_type)
+            await self.send_error(
+                ServiceUnavailable.default_code,
+                ServiceUnavailable.default_detail,
+                client_id=client_id,
+                retry_after=ServiceUnavailable.retry_seconds,
+            )
+        except Exception:
+            # Anything else unexpected: answered, logged, and the socket keeps serving.
+            logger.exception("Unexpected error while serving a %s frame", frame_type)
+            await self.send_error(
+                "server_error", "Something went wrong on our side.", client_id=client_id
             )
 
     async def on_message_send(self, content):
@@ -141,9 +168,24 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         else:
             recipient = selectors.recipient_by_username(frame["to"])
         message, _ = services.message_send(
-            sender=sender, recipient=recipient, body=frame["body"], client_id=frame.get("client_id")
+            sender=sender,
+            recipient=recipient,
+            body=frame["body"],
+            client_id=frame.get("client_id"),
+            reply_to=frame.get("reply_to"),
         )
         return message_shape(message)
+
+    async def on_reaction(self, content):
+        # Answered by the `reaction` event, which reaches this socket too.
+        await database_sync_to_async(self._react)(_frame(ReactionFrame, content))
+
+    def _react(self, frame: dict) -> None:
+        user = User.objects.get(pk=self.user_id)
+        if frame["emoji"] is None:
+            reactions.reaction_remove(user=user, message_id=frame["message"])
+        else:
+            reactions.reaction_set(user=user, message_id=frame["message"], emoji=frame["emoji"])
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
@@ -190,16 +232,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _sync_batch(self, after: int) -> list[dict]:
         # One filter() call: both conditions are on my own participant row. A filtered
         # request is not synced to its recipient, as it is not pushed (no alert).
-        messages = (
+        messages = selectors.messages_shaped(
             Message.objects.filter(
                 Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS])
                 | Q(sender_id=self.user_id),
                 conversation__participants__user_id=self.user_id,
                 id__gt=after,
             )
-            .select_related("sender")
-            .order_by("id")[:SYNC_BATCH_SIZE]
-        )
+        ).order_by("id")[:SYNC_BATCH_SIZE]
         return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------
@@ -208,6 +248,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def message_deleted(self, event):
+        await self.send_json(event)
+
+    async def reaction(self, event):
         await self.send_json(event)
 
     async def typing(self, event):
@@ -219,7 +262,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     # ---------------------------------------------------------------------------------
 
     async def send_error(self, code, detail, *, client_id=None, retry_after=None):
-        frame = {"type": "error", "code": code, "detail": detail}
+        frame = {"type": "error", **error_body(code, detail)}
         if client_id is not None:
             frame["client_id"] = client_id
         if retry_after is not None:

@@ -81,3 +81,22 @@ def read_on_commit(participant: Participant, *, unread_total: int, receipts: boo
             )
 
     transaction.on_commit(publish)
+
+
+def reaction_on_commit(*, message: Message, username: str, emoji: str | None) -> None:
+    """Every participant's sockets learn that `username` set (or removed: None) a reaction."""
+
+    def publish() -> None:
+        event = {
+            "type": "reaction",
+            "message": message.pk,
+            "conversation": message.conversation_id,
+            "user": username,
+            "emoji": emoji,
+        }
+        user_ids = Participant.objects.filter(conversation_id=message.conversation_id).values_list(
+            "user_id", flat=True
+        )
+        _send_all([(user_id, event) for user_id in user_ids])
+
+    transaction.on_commit(publish)

@@ -123,6 +123,9 @@ class Participant(models.Model):
     muted = models.BooleanField(default=False)
     pinned = models.BooleanField(default=False)
     last_read_message_id = models.BigIntegerField(default=0)
+    # The read position the other side is shown (`seen`): it follows `last_read_message_id`
+    # except while this user blocks the other, whose view then stays as it was.
+    read_shown_message_id = models.BigIntegerField(default=0)
     unread_count = models.PositiveIntegerField(default=0)
     activity_at = models.DateTimeField(default=timezone.now)
     # Pinned first, then newest activity: one indexed, unique key for cursor pagination.
@@ -172,6 +175,10 @@ class Message(models.Model):
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     unsent_at = models.DateTimeField(null=True, blank=True)
+    # The message this one quotes (SPEC section 11); always of the same conversation.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         constraints = [
@@ -186,6 +193,12 @@ class Message(models.Model):
             # history pages, unread recounts and "has the recipient written to the sender"
             models.Index(fields=["conversation", "sender", "id"], name="message_by_sender"),
             models.Index(fields=["conversation", "-id"], name="message_history"),
+            # Only replies are indexed: the SET NULL of a deleted message finds them.
+            models.Index(
+                fields=["reply_to"],
+                condition=models.Q(reply_to__isnull=False),
+                name="message_replies",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,3 +207,26 @@ class Message(models.Model):
     @property
     def unsent(self) -> bool:
         return self.unsent_at is not None
+
+
+class Reaction(models.Model):
+    """One user's one reaction (an emoji) on one message."""
+
+    # Indexed by the constraint below, which starts with it (the prefetch of a page).
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="reactions", db_index=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reactions"
+    )
+    # A single emoji: its longest ZWJ sequences are about a dozen code points.
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "user"], name="reaction_once_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.emoji} by {self.user_id} on {self.message_id}"

@@ -100,6 +100,30 @@ def request_is_filtered(facts: "_PairFacts", body: str) -> bool:
     return bool(hidden) and matcher_for(hidden).matches(text)
 
 
+def reactions_window() -> SlidingWindow:
+    return SlidingWindow("reactions", settings.RATE_REACTIONS)
+
+
+def reaction_decision(user: User, other: User) -> DmDecision:
+    """May `user` react in a conversation with `other`? Blocks decide as for sending.
+
+    Rules 1, 3 and 4 of section 2 in their order (SPEC section 11); preferences and
+    requests do not apply: the message is already in the conversation.
+    """
+    if not user.is_active or user.is_messaging_suspended():
+        return _deny("account_suspended")
+    blockers = set(
+        Block.objects.filter(
+            Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
+        ).values_list("blocker_id", flat=True)
+    )
+    if not other.is_active or other.pk in blockers:
+        return _deny("not_found")
+    if user.pk in blockers:
+        return _deny("you_blocked_user")
+    return DmDecision(allowed=True)
+
+
 def sender_denial(sender: User) -> str | None:
     """The sender's own checks (rules 1, 5, 6): why this user cannot message anyone."""
     if not sender.is_active or sender.is_messaging_suspended():

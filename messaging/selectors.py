@@ -1,19 +1,66 @@
 """Reads of messaging shaped for their callers, each a fixed number of queries."""
 
-from django.db.models import Max, QuerySet, Sum
+from django.db.models import Max, Prefetch, QuerySet, Sum
 
 from accounts.models import User
 from dmsite.errors import NotFound
 from dmsite.fields import MAX_DB_ID
-from messaging.models import Folder, Message, Participant
+from messaging.models import Folder, Message, Participant, Reaction
 from privacy.models import PrivacySettings
+from privacy.selectors import name_frozen_for
+
+
+class ParticipantsAsSeen(QuerySet):
+    """Participants whose `other` shows what the owner may see of them.
+
+    Someone who blocked the owner keeps the display name they had at the block: a
+    later change must not reach the user they blocked (annotated, so no extra query).
+    """
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if not fresh:
+            return
+        for participant in self._result_cache:
+            frozen = getattr(participant, "other_name_frozen", None)
+            if isinstance(participant, Participant) and frozen is not None:
+                participant.other.display_name = frozen
+
+
+def _participants_as_seen() -> QuerySet[Participant]:
+    return ParticipantsAsSeen(Participant).annotate(
+        other_name_frozen=name_frozen_for("user", "other")
+    )
+
+
+# What the message shape needs beyond the row: one join and one prefetch for a whole page.
+MESSAGE_RELATED = ("sender", "reply_to__sender")
+
+
+def message_reactions(prefix: str = "") -> Prefetch:
+    """The reactions of messages (at `prefix`, e.g. "conversation__last_message__") in one query."""
+    return Prefetch(
+        f"{prefix}reactions",
+        queryset=Reaction.objects.select_related("user").order_by("id"),
+        to_attr="reaction_list",
+    )
+
+
+def messages_shaped(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Messages with everything their shape shows, in a fixed number of queries."""
+    return messages.select_related(*MESSAGE_RELATED).prefetch_related(message_reactions())
 
 
 def conversation_list_for_user(*, user: User, folder: str) -> QuerySet[Participant]:
     """My visible conversations in one folder, pinned first then newest activity."""
     return (
-        Participant.objects.filter(user=user, folder=folder, hidden=False)
-        .select_related("other", "conversation__last_message__sender")
+        _participants_as_seen()
+        .filter(user=user, folder=folder, hidden=False)
+        .select_related(
+            "other", *(f"conversation__last_message__{name}" for name in MESSAGE_RELATED)
+        )
+        .prefetch_related(message_reactions("conversation__last_message__"))
         .order_by("-inbox_key")
     )
 
@@ -29,7 +76,8 @@ def participant_get(*, user: User, conversation_id: int) -> Participant:
         None
         if conversation_id > MAX_DB_ID
         else (
-            Participant.objects.filter(user=user, conversation_id=conversation_id)
+            _participants_as_seen()
+            .filter(user=user, conversation_id=conversation_id)
             .select_related("other", "conversation__last_message__sender")
             .first()
         )
@@ -40,9 +88,7 @@ def participant_get(*, user: User, conversation_id: int) -> Participant:
 
 
 def message_history(*, participant: Participant) -> QuerySet[Message]:
-    return Message.objects.filter(conversation_id=participant.conversation_id).select_related(
-        "sender"
-    )
+    return messages_shaped(Message.objects.filter(conversation_id=participant.conversation_id))
 
 
 def unread_total(*, user: User) -> int:
@@ -78,4 +124,4 @@ def seen_up_to(*, participant: Participant) -> int | None:
     theirs = Participant.objects.filter(
         conversation_id=participant.conversation_id, user_id=participant.other_id
     ).first()
-    return theirs.last_read_message_id if theirs else 0
+    return theirs.read_shown_message_id if theirs else 0

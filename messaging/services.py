@@ -15,9 +15,10 @@ from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
-from messaging.models import Conversation, Folder, Message, Participant
+from messaging.models import Conversation, Folder, Message, Participant, Reaction
 from messaging.policy import acquire_send_limits, check_can_dm
 from messaging.shapes import conversation_event_shape
+from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
 
@@ -51,6 +52,30 @@ def client_id_clean(client_id) -> str:
     return client_id
 
 
+def reply_to_clean(reply_to) -> int | None:
+    """The id of the message a send quotes, or None; whether it may be quoted is for the send."""
+    if reply_to is None:
+        return None
+    if isinstance(reply_to, bool) or not isinstance(reply_to, int) or not 0 < reply_to <= MAX_DB_ID:
+        message = "reply_to must be the id of a message."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return reply_to
+
+
+def _quoted_message(conversation: Conversation, reply_to: int | None) -> Message | None:
+    if reply_to is None:
+        return None
+    quoted = (
+        Message.objects.filter(pk=reply_to, conversation=conversation)
+        .select_related("sender")
+        .first()
+    )
+    if quoted is None:
+        message = "reply_to must name a message of this conversation."
+        raise InvalidInput(message, fields={"reply_to": [message]})
+    return quoted
+
+
 def _pair(a: User, b: User) -> tuple[User, User]:
     return (a, b) if a.pk < b.pk else (b, a)
 
@@ -74,9 +99,9 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None
+    *, sender: User, recipient: User | None, body, client_id=None, reply_to=None
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user); (message, created).
+    """Send `body` to `recipient` (None: no such user), quoting `reply_to`; (message, created).
 
     The same `client_id` from the same sender returns the stored message with
     created False: a retry never makes a duplicate. A denied or invalid send
@@ -84,6 +109,7 @@ def message_send(
     """
     text = message_body_clean(body)
     client_id = client_id_clean(client_id)
+    reply_to = reply_to_clean(reply_to)
     if client_id:
         stored = _stored_retry(sender, recipient, client_id)
         if stored is not None:
@@ -99,9 +125,12 @@ def message_send(
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
         decision = check_can_dm(sender, recipient, body=text)
+        quoted = _quoted_message(conversation, reply_to)
         release_limits = acquire_send_limits(sender, recipient, decision)
         try:
-            message = _write_message(conversation, sender, recipient, text, client_id, decision)
+            message = _write_message(
+                conversation, sender, recipient, text, client_id, decision, quoted
+            )
         except BaseException:
             release_limits()
             raise
@@ -113,7 +142,7 @@ def message_send(
 def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
-        .select_related("sender", "conversation")
+        .select_related("sender", "conversation", "reply_to__sender")
         .first()
     )
     if stored is None:
@@ -127,7 +156,9 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     return stored
 
 
-def _write_message(conversation, sender, recipient, text, client_id, decision) -> Message | None:
+def _write_message(
+    conversation, sender, recipient, text, client_id, decision, quoted
+) -> Message | None:
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -138,11 +169,13 @@ def _write_message(conversation, sender, recipient, text, client_id, decision) -
                 body=text,
                 client_id=client_id,
                 created_at=now,
+                reply_to=quoted,
             )
     except IntegrityError:
         if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
             return None
         raise
+    message.reaction_list = []  # a new message has none: its shape needs no query
     conversation.last_seq = message.seq
     conversation.last_message = message
     conversation.last_message_at = now
@@ -203,6 +236,13 @@ def _unread_after(participant: Participant, read_up_to: int) -> int:
     )
 
 
+def _blocks_other(participant: Participant) -> bool:
+    """In a direct conversation, whether its owner blocks the other side."""
+    return participant.other_id is not None and is_blocked(
+        blocker=participant.user, blocked=participant.other
+    )
+
+
 def conversation_mark_read(*, participant: Participant, up_to: int) -> Participant:
     """Read everything up to message `up_to`; my unread count drops accordingly."""
     last_message_id = participant.conversation.last_message_id or 0
@@ -211,14 +251,17 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         read_up_to = max(locked.last_read_message_id, read_up_to)
         unread = 0 if locked.folder == Folder.FILTERED else _unread_after(participant, read_up_to)
+        # A user I blocked keeps seeing my read position as it was before the block.
+        shown = not _blocks_other(participant)
+        position = {"read_shown_message_id": read_up_to} if shown else {}
         Participant.objects.filter(pk=participant.pk).update(
-            last_read_message_id=read_up_to, unread_count=unread
+            last_read_message_id=read_up_to, unread_count=unread, **position
         )
         participant.last_read_message_id, participant.unread_count = read_up_to, unread
         events.read_on_commit(
             participant,
             unread_total=selectors.unread_total(user=participant.user),
-            receipts=selectors.read_receipts_on(participant=participant),
+            receipts=shown and selectors.read_receipts_on(participant=participant),
         )
     return participant
 
@@ -240,7 +283,11 @@ def conversation_hide(*, participant: Participant) -> None:
     participant.hidden = True
     participant.unread_count = 0
     participant.last_read_message_id = participant.conversation.last_message_id or 0
-    participant.save(update_fields=["hidden", "unread_count", "last_read_message_id"])
+    fields = ["hidden", "unread_count", "last_read_message_id"]
+    if not _blocks_other(participant):
+        participant.read_shown_message_id = participant.last_read_message_id
+        fields.append("read_shown_message_id")
+    participant.save(update_fields=fields)
 
 
 def message_unsend(*, user: User, message_id: int) -> Message:
@@ -273,6 +320,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    # A tombstone has nothing to react to: reactions go with the text.
+    Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.
     Participant.objects.filter(
         conversation_id=message.conversation_id,

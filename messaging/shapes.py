@@ -24,10 +24,33 @@ def iso_datetime(value: datetime | None) -> str | None:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+QUOTE_MAX_CHARACTERS = 100  # of the quoted message's body in `reply_to` (SPEC section 11)
+
+
+def quote_shape(quoted: Message) -> dict:
+    """`reply_to`: the quoted message's start, or its tombstone once unsent."""
+    return {
+        "id": quoted.pk,
+        "seq": quoted.seq,
+        "sender": quoted.sender.username,
+        "body": quoted.body[:QUOTE_MAX_CHARACTERS],
+        "unsent": quoted.unsent_at is not None,
+    }
+
+
+def reactions_shape(message: Message) -> list[dict]:
+    """`reactions`, from `reaction_list`: prefetched by lists, empty on a message just sent."""
+    reactions = getattr(message, "reaction_list", None)
+    if reactions is None:  # one message on its own (a retry, a snapshot): one query
+        reactions = message.reactions.select_related("user").order_by("id")
+    return [{"user": reaction.user.username, "emoji": reaction.emoji} for reaction in reactions]
+
+
 def message_shape(
     message: Message, *, viewer_id: int | None = None, seen_up_to: int | None = None
 ) -> dict:
-    """A message as every client sees it; `message.sender` must be loaded.
+    """A message as every client sees it; `message.sender` must be loaded, and for a
+    reply `message.reply_to.sender` (`selectors.messages_shaped` loads them all).
 
     `seen` appears on the viewer's own messages only when `seen_up_to` is given,
     that is where both participants turned read receipts on.
@@ -41,6 +64,9 @@ def message_shape(
         "client_id": message.client_id,
         "created_at": iso_datetime(message.created_at),
         "unsent": message.unsent_at is not None,
+        "kind": message.kind,
+        "reply_to": quote_shape(message.reply_to) if message.reply_to_id else None,
+        "reactions": reactions_shape(message),
     }
     if seen_up_to is not None and message.sender_id == viewer_id:
         data["seen"] = message.pk <= seen_up_to

@@ -256,7 +256,7 @@ def profile(request, username: str):
     context = {
         "profile_user": user,
         "is_me": is_me,
-        "counts": follow_counts(user),
+        "counts": follow_counts(viewer=request.user, user=user),
         "active_tab": "profile" if is_me else "",
     }
     if is_me:

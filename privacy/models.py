@@ -57,6 +57,9 @@ class Block(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The blocker's display name when the block was made: what the blocked user keeps
+    # seeing in old conversations, so a later change of name does not reach them.
+    blocker_display_name = models.CharField(max_length=50, blank=True)
 
     class Meta:
         constraints = [

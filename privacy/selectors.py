@@ -12,6 +12,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -49,9 +50,17 @@ def user_get_visible(*, viewer: User, username: str) -> User:
     return _by_username(users_visible_to(viewer), username)
 
 
-def user_get_active(*, username: str) -> User:
-    """An active user by name, whether or not they blocked anyone (for blocking them)."""
-    return _by_username(User.objects.filter(is_active=True), username)
+def user_get_blockable(*, viewer: User, username: str) -> User:
+    """Someone `viewer` may block or unblock: a visible user, or one they already block.
+
+    A user who blocked the viewer is `not_found` here as everywhere else, so blocking
+    back cannot tell the viewer they were blocked (unless they blocked them first).
+    """
+    queryset = User.objects.filter(is_active=True).filter(
+        ~blocked_viewer(viewer)
+        | Exists(Block.objects.filter(blocker=viewer, blocked=OuterRef("pk")))
+    )
+    return _by_username(queryset, username)
 
 
 def user_search(*, viewer: User, query: str) -> QuerySet[User]:
@@ -100,6 +109,18 @@ def friends_of(*, user: User) -> QuerySet[User]:
     )
 
 
+def name_frozen_for(viewer_field: str, user_field: str) -> Subquery:
+    """The display name a blocked viewer keeps seeing of a user who blocked them, or NULL.
+
+    For annotations on rows that name a viewer (`viewer_field`) and a user (`user_field`).
+    """
+    return Subquery(
+        Block.objects.filter(blocker=OuterRef(user_field), blocked=OuterRef(viewer_field)).values(
+            "blocker_display_name"
+        )[:1]
+    )
+
+
 def blocks_of(*, user: User) -> QuerySet[Block]:
     return Block.objects.filter(blocker=user, blocked__is_active=True).select_related("blocked")
 
@@ -108,11 +129,11 @@ def is_blocked(*, blocker: User, blocked: User) -> bool:
     return Block.objects.filter(blocker=blocker, blocked=blocked).exists()
 
 
-def follow_counts(user: User) -> dict[str, int]:
-    active = Q(is_active=True)
+def follow_counts(*, viewer: User, user: User) -> dict[str, int]:
+    """The lengths of the lists `viewer` would fetch: only users visible to them count."""
     return {
-        "follower_count": User.objects.filter(active, following_set__followee=user).count(),
-        "following_count": User.objects.filter(active, follower_set__follower=user).count(),
+        "follower_count": followers_of(viewer=viewer, user=user).count(),
+        "following_count": following_of(viewer=viewer, user=user).count(),
     }
 
 

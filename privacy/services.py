@@ -55,7 +55,11 @@ def block_create(*, blocker: User, blocked: User) -> bool:
         raise InvalidInput("You cannot block yourself.")
     with transaction.atomic():
         User.objects.lock_rows(blocker, blocked)
-        _, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+        _, created = Block.objects.get_or_create(
+            blocker=blocker,
+            blocked=blocked,
+            defaults={"blocker_display_name": blocker.display_name},
+        )
         Follow.objects.filter(
             Q(follower=blocker, followee=blocked) | Q(follower=blocked, followee=blocker)
         ).delete()

@@ -98,7 +98,7 @@ def unfollow(request, username):
 @login_required
 @require_POST
 def block(request, username):
-    user = _user_or_404(selectors.user_get_active, username=username)
+    user = _user_or_404(selectors.user_get_blockable, viewer=request.user, username=username)
     try:
         services.block_create(blocker=request.user, blocked=user)
     except ApiError as error:
@@ -111,7 +111,7 @@ def block(request, username):
 @login_required
 @require_POST
 def unblock(request, username):
-    user = _user_or_404(selectors.user_get_active, username=username)
+    user = _user_or_404(selectors.user_get_blockable, viewer=request.user, username=username)
     services.block_delete(blocker=request.user, blocked=user)
     messages.success(request, f"You unblocked @{user.username}.")
     return _after(request, user.username)

@@ -4,8 +4,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
-from messaging.models import Folder, Participant
+from messaging.models import Folder, MessageKind, Participant
 from messaging.shapes import message_shape
+
+
+class QuotedMessageSerializer(serializers.Serializer):
+    """`reply_to`: the quoted message's first 100 characters, or its tombstone once unsent."""
+
+    id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    sender = serializers.CharField(help_text="The quoted message's sender's username.")
+    body = serializers.CharField(help_text="At most the first 100 characters.")
+    unsent = serializers.BooleanField()
+
+
+class ReactionSerializer(serializers.Serializer):
+    user = serializers.CharField(help_text="The username of who reacted.")
+    emoji = serializers.CharField()
 
 
 class MessageSerializer(serializers.Serializer):
@@ -18,11 +33,14 @@ class MessageSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     conversation = serializers.IntegerField(read_only=True)
     seq = serializers.IntegerField(read_only=True)
+    kind = serializers.ChoiceField(choices=MessageKind.choices, read_only=True)
     sender = serializers.CharField(read_only=True, help_text="The sender's username.")
     body = serializers.CharField(read_only=True)
     client_id = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     unsent = serializers.BooleanField(read_only=True)
+    reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
+    reactions = ReactionSerializer(many=True, read_only=True)
     seen = serializers.BooleanField(read_only=True, required=False)
 
     def to_representation(self, message):
@@ -92,7 +110,21 @@ class MessageCreateSerializer(serializers.Serializer):
     client_id = serializers.JSONField(
         required=False, help_text="Your id for this message: a retry returns the stored one."
     )
+    reply_to = serializers.JSONField(
+        required=False, help_text="The id of a message of the same conversation to quote."
+    )
 
 
 class MessageToSerializer(MessageCreateSerializer):
     to = StrictCharField(max_length=64, help_text="The recipient's username.")
+
+
+class ReactionSetSerializer(serializers.Serializer):
+    # Checked by the reaction service, which owns the error code.
+    emoji = serializers.JSONField(help_text="One emoji (skin tones and ZWJ sequences included).")
+
+
+class MyReactionSerializer(serializers.Serializer):
+    message = serializers.IntegerField(source="message_id")
+    user = serializers.CharField(source="user.username")
+    emoji = serializers.CharField()

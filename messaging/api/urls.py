@@ -29,4 +29,9 @@ urlpatterns = [
     ),
     path("messages", views.MessageSendView.as_view(), name="messages"),
     path("messages/<int:message_id>", views.MessageDetailView.as_view(), name="message"),
+    path(
+        "messages/<int:message_id>/reaction",
+        views.MessageReactionView.as_view(),
+        name="message-reaction",
+    ),
 ]

@@ -12,7 +12,7 @@ from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import export, selectors, services
+from messaging import export, reactions, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
@@ -21,6 +21,8 @@ from messaging.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     MessageToSerializer,
+    MyReactionSerializer,
+    ReactionSetSerializer,
     ReadSerializer,
 )
 from messaging.models import Folder
@@ -156,6 +158,7 @@ class ConversationMessagesView(generics.GenericAPIView):
             recipient=participant.other,
             body=data["body"],
             client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         return Response(
             message_data(message, participant),
@@ -174,6 +177,7 @@ class MessageSendView(APIView):
             recipient=selectors.recipient_by_username(data["to"]),
             body=data["body"],
             client_id=data.get("client_id"),
+            reply_to=data.get("reply_to"),
         )
         # My side of the conversation, so `seen` is shown as on every other route.
         participant = _participant(request, message.conversation_id)
@@ -208,6 +212,19 @@ class MeExportView(APIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class MessageReactionView(APIView):
+    @extend_schema(request=ReactionSetSerializer, responses=MyReactionSerializer)
+    def put(self, request, message_id):
+        emoji = request_data(ReactionSetSerializer, request)["emoji"]
+        reaction = reactions.reaction_set(user=request.user, message_id=message_id, emoji=emoji)
+        return Response(MyReactionSerializer(reaction).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, message_id):
+        reactions.reaction_remove(user=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeWithMessagingSerializer(MeSerializer):

@@ -23,7 +23,7 @@ def profile_data(*, viewer, user) -> dict:
         "username": user.username,
         "display_name": user.display_name,
         "bio": user.bio,
-        **selectors.follow_counts(user),
+        **selectors.follow_counts(viewer=viewer, user=user),
         "relationship": {
             "following": relationship.following,
             "followed_by": relationship.followed_by,
@@ -101,14 +101,14 @@ class FollowView(APIView):
 class BlockView(APIView):
     @extend_schema(request=None, responses={201: None, 200: None})
     def post(self, request, username):
-        user = selectors.user_get_active(username=username)
+        user = selectors.user_get_blockable(viewer=request.user, username=username)
         created = services.block_create(blocker=request.user, blocked=user)
         body = {"username": user.username, "blocked": True}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses={204: None})
     def delete(self, request, username):
-        user = selectors.user_get_active(username=username)
+        user = selectors.user_get_blockable(viewer=request.user, username=username)
         services.block_delete(blocker=request.user, blocked=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -520,15 +520,37 @@ def test_per_number_send_limit_across_accounts(send, sms_outbox, frozen):
 # Who holds a number.
 
 
-def test_number_verified_by_another_account_is_refused_at_send(client, user, send, sms_outbox):
+@pytest.mark.parametrize(
+    ("phone_number", "region"), [(GB, MISSING), ("07400 123456", "GB"), ("+44 7400 123456", "")]
+)
+def test_number_verified_by_another_account_is_refused_at_send(
+    client, user, send, sms_outbox, phone_number, region
+):
     UserFactory(phone_number=GB)
-    for phone_number, region in [(GB, MISSING), ("07400 123456", "GB"), ("+44 7400 123456", "")]:
-        assert_error(send(client, phone_number, region), 409, "phone_in_use")
+    assert_error(send(client, phone_number, region), 409, "phone_in_use")
     assert_unverified(user)
     assert not PhoneVerification.objects.filter(user=user).exists()
     assert sms_outbox == []
-    # The refusals used no send: another number goes at once.
-    assert send(client, FR).status_code == 202
+
+
+def test_asking_for_a_number_in_use_counts_as_a_send(client, user, send, sms_outbox, frozen):
+    """Finding 4: otherwise `phone_in_use` is an endless, free oracle of whose number is whose."""
+    owner = UserFactory(phone_number=GB)
+    assert_error(send(client, GB), 409, "phone_in_use")
+    # The resend gap applies as after any send ...
+    assert assert_error(send(client, GB), 429, "rate_limited")["Retry-After"] == "60"
+    assert_error(send(client, FR), 429, "rate_limited")
+    # ... and so does the hourly cap of the asking account: 5 answers an hour, then 429.
+    for _ in range(4):
+        frozen.shift(60)
+        assert_error(send(client, GB), 409, "phone_in_use")
+    frozen.shift(60)
+    assert_error(send(client, "+447400123450"), 429, "rate_limited")
+    assert sms_outbox == []
+    # The number's own count is untouched: its owner is never locked out by strangers.
+    owner.phone_verified_at = None
+    owner.save(update_fields=["phone_verified_at"])
+    assert send(client_for(owner), GB).status_code == 202
 
 
 def test_number_an_inactive_account_holds_is_still_in_use(client, send):

@@ -200,6 +200,7 @@ def load_settings(script: str, **variables: str) -> subprocess.CompletedProcess:
     [
         ("RATE_MESSAGES", "oops"),
         ("RATE_LOGIN", "10/0"),
+        ("RATE_REACTIONS", "many"),
         ("PHONE_CODE_TTL", "0"),
         ("DJANGO_DEBUG", "maybe"),
         ("DM_MIN_AGE_BY_REGION", "GB=old"),
@@ -211,6 +212,14 @@ def test_settings_refuse_to_load_with_a_bad_value(variable, value):
     assert "loaded" not in result.stdout
     assert "ImproperlyConfigured" in result.stderr
     assert variable in result.stderr
+
+
+def test_rate_reactions_is_read_from_the_environment():
+    default = load_settings("print(settings.RATE_REACTIONS)")
+    chosen = load_settings("print(settings.RATE_REACTIONS)", RATE_REACTIONS="5/30")
+
+    assert (default.returncode, chosen.returncode) == (0, 0), default.stderr + chosen.stderr
+    assert (default.stdout.strip(), chosen.stdout.strip()) == ("120/60", "5/30")
 
 
 def test_settings_load_with_good_values():

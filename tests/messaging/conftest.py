@@ -5,6 +5,9 @@ import pytest
 from tests.factories import UserFactory
 from tests.messaging.state import befriend
 
+# The socket fixtures, for every socket suite of this folder.
+from tests.messaging.test_consumers import connect, sockets  # noqa: F401
+
 
 @pytest.fixture
 def pair():

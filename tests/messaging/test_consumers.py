@@ -193,16 +193,32 @@ def message_count() -> int:
 
 def _message_json(message_id: int) -> dict:
     """A message as every frame must carry it, read from the database (the truth)."""
-    message = Message.objects.select_related("sender").get(pk=message_id)
+    message = Message.objects.select_related("sender", "reply_to__sender").get(pk=message_id)
+    quoted = message.reply_to
     return {
         "id": message.pk,
         "conversation": message.conversation_id,
         "seq": message.seq,
+        "kind": message.kind,
         "sender": message.sender.username,
         "body": message.body,
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
         "unsent": message.unsent_at is not None,
+        "reply_to": quoted
+        and {
+            "id": quoted.pk,
+            "seq": quoted.seq,
+            "sender": quoted.sender.username,
+            "body": quoted.body[:100],
+            "unsent": quoted.unsent_at is not None,
+        },
+        "reactions": [
+            {"user": username, "emoji": emoji}
+            for username, emoji in message.reactions.order_by("id").values_list(
+                "user__username", "emoji"
+            )
+        ],
     }
 
 

@@ -19,11 +19,14 @@ MESSAGE_FIELDS = {
     "id",
     "conversation",
     "seq",
+    "kind",
     "sender",
     "body",
     "client_id",
     "created_at",
     "unsent",
+    "reply_to",
+    "reactions",
 }
 
 
@@ -173,6 +176,9 @@ def test_send_by_conversation(client_for, pair):
         "client_id": "abc-1",
         "created_at": data["created_at"],
         "unsent": False,
+        "kind": "text",
+        "reply_to": None,
+        "reactions": [],
     }
     assert data["created_at"].endswith("Z")
     assert _history(client_for(friend), conversation_id)[0]["id"] == message.pk

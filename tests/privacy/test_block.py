@@ -187,23 +187,31 @@ def test_my_blocks_lists_the_blocked_user_to_the_blocker_only(client_for, blocke
     assert usernames(client_for(blocked).get("/api/v1/me/blocks")) == []
 
 
-def test_blocked_user_may_block_the_blocker_too(client_for, blocked_pair):
+def test_blocking_someone_who_blocked_you_is_not_found_like_no_such_user(client_for, blocked_pair):
+    """Finding 6: a 201 here while the profile says 404 told the user they were blocked."""
     blocker, blocked = blocked_pair.blocker, blocked_pair.blocked
-    follows_before = follow_pairs()
+    before = graph_state()
+    api = client_for(blocked)
 
-    response = client_for(blocked).post(users_url(blocker.username, "block"))
+    for method in ("post", "delete"):
+        response = getattr(api, method)(users_url(blocker.username, "block"))
+        unknown = getattr(api, method)(users_url("no_such_user", "block"))
+        assert response.status_code == unknown.status_code == 404
+        assert response.json() == unknown.json() == {"code": "not_found", "detail": "No such user."}
+    assert graph_state() == before
 
-    assert response.status_code == 201, response.json()
-    assert block_pairs() == {
-        (blocker.username, blocked.username),
-        (blocked.username, blocker.username),
-    }
-    assert follow_pairs() == follows_before
-    # Now each is not found to the other, and each lists the other as blocked.
+
+def test_who_blocked_first_may_still_unblock_after_being_blocked_back(client_for, blocked_pair):
+    blocker, blocked = blocked_pair.blocker, blocked_pair.blocked
+    services.block_create(blocker=blocked, blocked=blocker)  # both ways, made by the services
+    # Each knows of their own block: it stays listed, and it can be lifted.
     for viewer, other in [(blocker, blocked), (blocked, blocker)]:
         api = client_for(viewer)
         assert api.get(users_url(other.username)).status_code == 404
         assert usernames(api.get("/api/v1/me/blocks")) == [other.username]
+        assert api.post(users_url(other.username, "block")).status_code == 200
+    assert client_for(blocked).delete(users_url(blocker.username, "block")).status_code == 204
+    assert block_pairs() == {(blocker.username, blocked.username)}
 
 
 # --- unblocking ---------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""Findings 8 and 13: one frame that fails unexpectedly is answered, and the socket goes on.
+
+A dropped database connection (or a locked SQLite) in one frame answers an `error`
+frame `service_unavailable`; any other unexpected error answers `server_error`. Either
+way the next frame is served, instead of the consumer dying with close 1011.
+"""
+
+import pytest
+from django.db import OperationalError
+
+from messaging import selectors
+from tests.messaging.test_consumers import (  # noqa: F401 (fixtures)
+    ask,
+    assert_usable,
+    connect,
+    friends,
+    receive,
+    sockets,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def answer_to(socket, frame: dict) -> dict:
+    """The ack or error of a send (the sender's own `message.new` is skipped)."""
+    await socket.send_json_to(frame)
+    while True:
+        answer = await receive(socket)
+        if answer["type"] != "message.new":
+            return answer
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "extra"),
+    [
+        (OperationalError("server closed the connection unexpectedly"), "service_unavailable", 5),
+        (OperationalError("database is locked"), "service_unavailable", 5),
+        (RuntimeError("a bug"), "server_error", None),
+    ],
+)
+async def test_a_frame_that_fails_gets_an_error_frame_and_the_socket_keeps_serving(
+    connect,  # noqa: F811 (the fixture)
+    monkeypatch,
+    fault,
+    code,
+    extra,
+):
+    alice, _bob = await friends("alice", "bob")
+    socket = await connect(alice)
+    real = selectors.recipient_by_username
+    calls = []
+
+    def failing_once(username):
+        calls.append(username)
+        if len(calls) == 1:
+            raise fault
+        return real(username)
+
+    monkeypatch.setattr(selectors, "recipient_by_username", failing_once)
+    frame = {"type": "message.send", "to": "bob", "body": "hi", "client_id": "c1"}
+
+    answer = await ask(socket, frame)
+
+    assert answer["type"] == "error"
+    assert answer["code"] == code
+    assert answer["client_id"] == "c1"
+    assert answer.get("retry_after") == extra
+    assert "a bug" not in answer["detail"]
+    assert "connection" not in answer["detail"]
+    await assert_usable(socket)
+    # The same frame again now succeeds: nothing of the failed one was stored.
+    ack = await ask(socket, frame)
+    assert ack["type"] == "message.ack"
+    assert ack["message"]["seq"] == 1
+
+
+@pytest.mark.services
+async def test_a_database_connection_killed_under_the_consumer_is_an_error_frame(
+    connect,  # noqa: F811 (the fixture)
+):
+    """PostgreSQL terminates the consumer's persistent connection between two frames."""
+    from channels.db import database_sync_to_async
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL to terminate a server backend")
+    alice, _bob = await friends("alice", "bob")
+    socket = await connect(alice)
+    kept = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = 60  # as docs/deploy.md had it
+    try:
+        frame = {"type": "message.send", "to": "bob", "body": "one", "client_id": "c1"}
+        assert (await answer_to(socket, frame))["type"] == "message.ack"
+
+        @database_sync_to_async
+        def terminate_other_backends():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+        await terminate_other_backends()
+        answers = [await answer_to(socket, {**frame, "client_id": f"c{n}"}) for n in (2, 3)]
+    finally:
+        connection.settings_dict["CONN_MAX_AGE"] = kept
+        # The consumer thread's connection, kept open by CONN_MAX_AGE: closed in that thread.
+        await database_sync_to_async(lambda: connections["default"].close())()
+
+    # The frame on the dead connection is refused as a service outage (or, had the
+    # connection been replaced already, simply served); the next one always is served.
+    assert answers[0]["type"] in ("error", "message.ack")
+    if answers[0]["type"] == "error":
+        assert answers[0]["code"] == "service_unavailable"
+    assert answers[1]["type"] == "message.ack"
+    await assert_usable(socket)
