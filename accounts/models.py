@@ -1,7 +1,10 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.age import age_today
@@ -13,6 +16,11 @@ username_validator = RegexValidator(
     "Use 2 to 24 letters, digits, underscores and dots.",
     code="invalid",
 )
+
+
+def avatar_name(instance=None, filename: str = "") -> str:
+    """A fresh random storage name for a profile photo, so each new one has a new URL."""
+    return f"avatars/{uuid.uuid4().hex}.webp"
 
 
 class UserManager(BaseUserManager):
@@ -48,6 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_number = models.CharField(max_length=16, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     messaging_suspended_until = models.DateTimeField(null=True, blank=True)
+    # The profile photo (square WebP, written by `attachments.services.avatar_set`).
+    # db_default: rows written by code that predates the column still insert.
+    avatar = models.FileField(upload_to=avatar_name, max_length=200, blank=True, db_default="")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
@@ -73,6 +84,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def phone_verified(self) -> bool:
         return self.phone_verified_at is not None and bool(self.phone_number)
+
+    @property
+    def avatar_url(self) -> str | None:
+        """Where the profile photo is served, behind the viewer check; None without one."""
+        if not self.avatar:
+            return None
+        version = self.avatar.name.rsplit("/", 1)[-1].split(".")[0][:12]
+        return reverse("avatar", kwargs={"username": self.username, "version": version})
 
     @property
     def region(self) -> str | None:

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accounts",
     "privacy",
     "messaging",
+    "attachments",
     "moderation",
 ]
 
@@ -144,8 +145,34 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Uploads: a local folder by default; S3-compatible object storage when MEDIA_S3_BUCKET is
+# set (credentials from the standard AWS_* variables). Nothing is served from MEDIA_URL:
+# every file goes through the permission check of `attachments.views`.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+MEDIA_URL = None
+MEDIA_S3_BUCKET = env_str("MEDIA_S3_BUCKET", "")
+MEDIA_S3_ENDPOINT_URL = env_str("MEDIA_S3_ENDPOINT_URL", "")
+# How long a signed S3 link stays valid, in seconds.
+MEDIA_S3_URL_SECONDS = env_int("MEDIA_S3_URL_SECONDS", 60, minimum=1)
+_media_storage = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+            "region_name": env_str("MEDIA_S3_REGION", "") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_S3_URL_SECONDS,
+            "signature_version": "s3v4",
+            "file_overwrite": False,
+        },
+    }
+    if MEDIA_S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -212,6 +239,14 @@ DM_MIN_AGE = env_int("DM_MIN_AGE", 16, minimum=1)
 DM_MIN_AGE_BY_REGION = env_region_ages("DM_MIN_AGE_BY_REGION")
 DM_UNSEND_SECONDS = env_int("DM_UNSEND_SECONDS", 180)
 ACCOUNT_MIN_AGE = env_int("ACCOUNT_MIN_AGE", 13, minimum=1)
+RATE_UPLOADS = env_rate("RATE_UPLOADS", "60/3600")
+MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 26214400, minimum=1)
+MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40000000, minimum=1)
+VOICE_MAX_SECONDS = env_int("VOICE_MAX_SECONDS", 60, minimum=1)
+VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 180, minimum=1)
+MEDIA_MAX_PER_MESSAGE = env_int("MEDIA_MAX_PER_MESSAGE", 9, minimum=1)
+# Uploads never attached to a message are deleted after this many hours.
+MEDIA_UNSENT_HOURS = env_int("MEDIA_UNSENT_HOURS", 24, minimum=1)
 
 # Safety (SPEC section 12): filtered requests, slow-starting new accounts, exports.
 DM_FILTER_WORDS = env_word_list(

@@ -11,8 +11,11 @@ urlpatterns = [
     path("api/v1/", include("privacy.api.urls")),
     path("api/v1/", include("messaging.api.urls")),
     path("api/v1/", include("moderation.api.urls")),
+    path("api/v1/", include("attachments.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Stored files, each behind its permission check.
+    path("", include("attachments.urls")),
     # The browser pages (after the API, so that no page pattern shadows an API path).
     path("", include("accounts.urls")),
     path("", include("privacy.urls")),

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from attachments.selectors import attachments_load
 from dmsite.errors import ApiError, ServiceUnavailable, error_body, first_error_message
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import reactions, selectors, services
@@ -39,8 +40,9 @@ SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` wh
 class MessageSendFrame(serializers.Serializer):
     to = StrictCharField(max_length=64, required=False)
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
-    body = serializers.JSONField()
+    body = serializers.JSONField(required=False)
     client_id = serializers.JSONField(required=False)
+    attachments = serializers.JSONField(required=False)
     reply_to = serializers.JSONField(required=False)
 
     def validate(self, data):
@@ -170,9 +172,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         message, _ = services.message_send(
             sender=sender,
             recipient=recipient,
-            body=frame["body"],
+            body=frame.get("body"),
             client_id=frame.get("client_id"),
             reply_to=frame.get("reply_to"),
+            attachments=frame.get("attachments"),
         )
         return message_shape(message)
 
@@ -232,14 +235,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _sync_batch(self, after: int) -> list[dict]:
         # One filter() call: both conditions are on my own participant row. A filtered
         # request is not synced to its recipient, as it is not pushed (no alert).
-        messages = selectors.messages_shaped(
-            Message.objects.filter(
-                Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS])
-                | Q(sender_id=self.user_id),
-                conversation__participants__user_id=self.user_id,
-                id__gt=after,
-            )
-        ).order_by("id")[:SYNC_BATCH_SIZE]
+        messages = list(
+            selectors.messages_shaped(
+                Message.objects.filter(
+                    Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS])
+                    | Q(sender_id=self.user_id),
+                    conversation__participants__user_id=self.user_id,
+                    id__gt=after,
+                )
+            ).order_by("id")[:SYNC_BATCH_SIZE]
+        )
+        attachments_load(messages)
         return [message_shape(message) for message in messages]
 
     # Group events ---------------------------------------------------------------------

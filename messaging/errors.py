@@ -40,6 +40,11 @@ class RequestPending(_Forbidden):
     default_detail = "Wait until they accept your message request before sending more."
 
 
+class MediaNotInRequests(_Forbidden):
+    default_code = "media_not_in_requests"
+    default_detail = "Photos, videos and voice messages can be sent once they accept your request."
+
+
 class EmptyMessage(ApiError):
     default_code = "empty_message"
     default_detail = "Write something before sending."
@@ -62,6 +67,7 @@ DENIAL_ERRORS: dict[str, type[ApiError]] = {
         AgeRestricted,
         RecipientNotAccepting,
         RequestPending,
+        MediaNotInRequests,
         RateLimited,
     )
 }

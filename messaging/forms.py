@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.forms import ServiceForm, clean_text
+from dmsite.fields import db_id_from_text
 
 
 class MessageForm(ServiceForm):
@@ -18,6 +19,15 @@ class MessageForm(ServiceForm):
         ),
     )
     client_id = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # Ids of uploads made by the page's script (POST /api/v1/attachments); the send
+    # service checks them.
+    attachments = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def clean_attachments(self) -> list[int]:
+        ids = [db_id_from_text(value) for value in self.data.getlist("attachments")]
+        if None in ids:
+            raise forms.ValidationError("Attach only your own uploads.")
+        return ids
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

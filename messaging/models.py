@@ -175,6 +175,9 @@ class Message(models.Model):
     client_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     unsent_at = models.DateTimeField(null=True, blank=True)
+    # How many photos, videos or voice notes it carries: a text message's shape needs
+    # no query for them.
+    attachment_count = models.PositiveSmallIntegerField(default=0)
     # The message this one quotes (SPEC section 11); always of the same conversation.
     reply_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False

@@ -224,6 +224,7 @@ def _decide(
     facts: _PairFacts,
     rate_wait: Callable[[User, bool], float],
     body: str | None = None,
+    with_media: bool = False,
 ) -> DmDecision:
     """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
     if not sender.is_active or sender.is_messaging_suspended():
@@ -243,6 +244,9 @@ def _decide(
     outcome = _preference_outcome(facts, body)
     if not outcome.allowed:
         return outcome
+    # Requests are text only until accepted (SPEC section 10), whichever folder holds them.
+    if with_media and outcome.folder != Folder.INBOX:
+        return _deny("media_not_in_requests")
     wait = rate_wait(recipient, outcome.starts_request)
     if wait > 0:
         return _deny("rate_limited", wait)
@@ -250,11 +254,16 @@ def _decide(
 
 
 def dm_decisions(
-    sender: User, recipients: Iterable[User], *, body: str | None = None
+    sender: User,
+    recipients: Iterable[User],
+    *,
+    body: str | None = None,
+    with_media: bool = False,
 ) -> dict[int, DmDecision]:
     """Decisions for many recipients, keyed by recipient id, in a fixed number of queries.
 
-    `body`, the text about to be sent, decides whether a request is filtered.
+    `body`, the text about to be sent, decides whether a request is filtered;
+    `with_media`: the message carries attachments, which requests do not take.
     """
     recipients = list(recipients)
     # Blocks (rules 3 and 4) decide before the sender's phone and age (rules 5 and 6),
@@ -276,22 +285,26 @@ def dm_decisions(
 
     return {
         recipient.pk: _decide(
-            sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait, body
+            sender, recipient, facts.get(recipient.pk, _PairFacts()), rate_wait, body, with_media
         )
         for recipient in recipients
     }
 
 
-def dm_decision(sender: User, recipient: User | None, *, body: str | None = None) -> DmDecision:
+def dm_decision(
+    sender: User, recipient: User | None, *, body: str | None = None, with_media: bool = False
+) -> DmDecision:
     """May `sender` message `recipient` (None: no such user) now? (`body`: what is sent)"""
     if recipient is None:
         return _decide(sender, None, _PairFacts(), lambda *_: 0.0)
-    return dm_decisions(sender, [recipient], body=body)[recipient.pk]
+    return dm_decisions(sender, [recipient], body=body, with_media=with_media)[recipient.pk]
 
 
-def check_can_dm(sender: User, recipient: User | None, *, body: str | None = None) -> DmDecision:
+def check_can_dm(
+    sender: User, recipient: User | None, *, body: str | None = None, with_media: bool = False
+) -> DmDecision:
     """`dm_decision`, raising the matching API error when denied."""
-    return dm_decision(sender, recipient, body=body).raise_if_denied()
+    return dm_decision(sender, recipient, body=body, with_media=with_media).raise_if_denied()
 
 
 def acquire_send_limits(

@@ -11,6 +11,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from attachments.services import (
+    attachment_ids_clean,
+    attachments_attach,
+    attachments_delete_for_message,
+    attachments_for_send,
+)
 from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
@@ -23,15 +29,23 @@ from privacy.selectors import is_blocked
 CLIENT_ID_MAX_LENGTH = 64
 
 
-def message_body_clean(body) -> str:
-    """The body as it will be stored, or the SPEC error for a body that cannot be sent."""
+def message_body_clean(body, *, optional: bool = False) -> str:
+    """The body as it will be stored, or the SPEC error for a body that cannot be sent.
+
+    `optional`: the message carries attachments, so it may have no text.
+    """
+    if body is None:
+        if optional:
+            return ""
+        problem = "Write a message or attach something."
+        raise InvalidInput(f"body: {problem}", fields={"body": [problem]})
     if not isinstance(body, str):
         raise InvalidInput("The message body must be text.", fields={"body": ["Must be text."]})
     problem = text_problem(body, multiline=True)
     if problem:
         raise InvalidInput(problem, fields={"body": [problem]})
     text = body.strip()
-    if not text:
+    if not text and not optional:
         raise EmptyMessage()
     if len(text) > settings.DM_MAX_LENGTH:
         raise MessageTooLong(f"Messages can be at most {settings.DM_MAX_LENGTH} characters.")
@@ -99,15 +113,17 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None, reply_to=None
+    *, sender: User, recipient: User | None, body, client_id=None, reply_to=None, attachments=None
 ) -> tuple[Message, bool]:
     """Send `body` to `recipient` (None: no such user), quoting `reply_to`; (message, created).
 
-    The same `client_id` from the same sender returns the stored message with
-    created False: a retry never makes a duplicate. A denied or invalid send
-    writes nothing and counts nothing towards the rate limits.
+    `attachments` are ids of the sender's own unsent uploads (SPEC section 10); with
+    them the body may be empty. The same `client_id` from the same sender returns the
+    stored message with created False: a retry never makes a duplicate. A denied or
+    invalid send writes nothing and counts nothing towards the rate limits.
     """
-    text = message_body_clean(body)
+    attachment_ids = attachment_ids_clean(attachments)
+    text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
     reply_to = reply_to_clean(reply_to)
     if client_id:
@@ -124,12 +140,13 @@ def message_send(
         low, high = _pair(sender, recipient)
         conversation, _ = Conversation.objects.get_or_create(user_low=low, user_high=high)
         # Decided under the lock; a denial rolls a new conversation back.
-        decision = check_can_dm(sender, recipient, body=text)
+        decision = check_can_dm(sender, recipient, body=text, with_media=bool(attachment_ids))
         quoted = _quoted_message(conversation, reply_to)
+        uploads = attachments_for_send(sender=sender, ids=attachment_ids)
         release_limits = acquire_send_limits(sender, recipient, decision)
         try:
             message = _write_message(
-                conversation, sender, recipient, text, client_id, decision, quoted
+                conversation, sender, recipient, text, client_id, decision, quoted, uploads
             )
         except BaseException:
             release_limits()
@@ -157,7 +174,7 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
 
 
 def _write_message(
-    conversation, sender, recipient, text, client_id, decision, quoted
+    conversation, sender, recipient, text, client_id, decision, quoted, uploads
 ) -> Message | None:
     now = timezone.now()
     try:
@@ -169,12 +186,17 @@ def _write_message(
                 body=text,
                 client_id=client_id,
                 created_at=now,
+                attachment_count=len(uploads),
                 reply_to=quoted,
             )
     except IntegrityError:
         if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
             return None
         raise
+    if uploads:
+        attachments_attach(message=message, attachments=uploads)
+    else:
+        message.attachment_list = []
     message.reaction_list = []  # a new message has none: its shape needs no query
     conversation.last_seq = message.seq
     conversation.last_message = message
@@ -320,6 +342,8 @@ def message_erase(*, message: Message) -> Message:
     message.body = ""
     message.unsent_at = timezone.now()
     message.save(update_fields=["body", "unsent_at"])
+    if message.attachment_count:
+        attachments_delete_for_message(message=message)
     # A tombstone has nothing to react to: reactions go with the text.
     Reaction.objects.filter(message=message).delete()
     # Not yet read by the recipient: it no longer counts as unread.

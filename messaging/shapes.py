@@ -13,6 +13,7 @@ go in `message_shape`, and nowhere else.
 from datetime import UTC, datetime
 
 from accounts.models import User
+from attachments.selectors import message_attachments
 from messaging.models import Message
 
 
@@ -64,6 +65,7 @@ def message_shape(
         "client_id": message.client_id,
         "created_at": iso_datetime(message.created_at),
         "unsent": message.unsent_at is not None,
+        "attachments": message_attachments(message),
         "kind": message.kind,
         "reply_to": quote_shape(message.reply_to) if message.reply_to_id else None,
         "reactions": reactions_shape(message),
@@ -81,5 +83,9 @@ def conversation_event_shape(
         "id": conversation_id,
         "folder": folder,
         "unread_count": unread_count,
-        "other_user": {"username": other.username, "display_name": other.display_name},
+        "other_user": {
+            "username": other.username,
+            "display_name": other.display_name,
+            "avatar_url": other.avatar_url,
+        },
     }

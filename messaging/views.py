@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from attachments.selectors import attachments_load
 from dmsite.errors import ApiError, NotFound
 from dmsite.fields import db_id_from_text
 from messaging import selectors, services
@@ -124,6 +125,7 @@ def _history(participant, before: int | None) -> tuple[list, bool]:
     page = list(messages_[: HISTORY_PAGE + 1])
     has_earlier = len(page) > HISTORY_PAGE
     page = page[:HISTORY_PAGE][::-1]
+    attachments_load(page)
     previous = None
     for message in page:
         message.show_time = (
@@ -191,6 +193,7 @@ def conversation_send(request, conversation_id: int):
                 recipient=participant.other,
                 body=form.cleaned_data["body"],
                 client_id=form.cleaned_data["client_id"] or None,
+                attachments=form.cleaned_data["attachments"] or None,
             )
         except ApiError as error:
             form.add_service_error(error)

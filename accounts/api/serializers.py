@@ -8,6 +8,7 @@ from dmsite.fields import StrictCharField, StrictDateField, StrictRegexField
 
 class MeSerializer(serializers.ModelSerializer):
     phone_verified = serializers.BooleanField(read_only=True)
+    avatar_url = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -19,6 +20,7 @@ class MeSerializer(serializers.ModelSerializer):
             "date_of_birth",
             "phone_number",
             "phone_verified",
+            "avatar_url",
         ]
         read_only_fields = fields
 

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from attachments.api.serializers import AttachmentSerializer
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
 from messaging.models import Folder, MessageKind, Participant
 from messaging.shapes import message_shape
@@ -39,6 +40,7 @@ class MessageSerializer(serializers.Serializer):
     client_id = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
     unsent = serializers.BooleanField(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
     reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
     reactions = ReactionSerializer(many=True, read_only=True)
     seen = serializers.BooleanField(read_only=True, required=False)
@@ -54,6 +56,7 @@ class MessageSerializer(serializers.Serializer):
 class OtherUserSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True)
 
 
 class RequestContextSerializer(serializers.Serializer):
@@ -106,9 +109,17 @@ class ReadSerializer(serializers.Serializer):
 
 class MessageCreateSerializer(serializers.Serializer):
     # Body and client_id are checked by the send service, which owns their error codes.
-    body = serializers.JSONField(help_text="1 to DM_MAX_LENGTH characters of text.")
+    body = serializers.JSONField(
+        required=False,
+        help_text="1 to DM_MAX_LENGTH characters of text; optional with attachments.",
+    )
     client_id = serializers.JSONField(
         required=False, help_text="Your id for this message: a retry returns the stored one."
+    )
+    attachments = serializers.JSONField(
+        required=False,
+        help_text="Ids of your uploads (POST attachments): 1 to MEDIA_MAX_PER_MESSAGE photos "
+        "and videos, or one voice note.",
     )
     reply_to = serializers.JSONField(
         required=False, help_text="The id of a message of the same conversation to quote."

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
+from attachments.selectors import attachments_load
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
 from messaging import export, reactions, selectors, services
@@ -48,6 +49,7 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
         "decisions": decisions,
         "request_contexts": request_contexts(viewer=viewer, senders=senders),
     }
+    attachments_load(participant.conversation.last_message for participant in page)
     serializer = ConversationSerializer(page, many=True, context=context)
     return serializer.data if many else serializer.data[0]
 
@@ -141,6 +143,7 @@ class ConversationMessagesView(generics.GenericAPIView):
     def get(self, request, conversation_id):
         participant = _participant(request, conversation_id)
         page = self.paginate_queryset(selectors.message_history(participant=participant))
+        attachments_load(page)
         context = {
             "viewer_id": request.user.pk,
             "seen_up_to": selectors.seen_up_to(participant=participant),
@@ -156,8 +159,9 @@ class ConversationMessagesView(generics.GenericAPIView):
         message, created = services.message_send(
             sender=request.user,
             recipient=participant.other,
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         return Response(
@@ -175,8 +179,9 @@ class MessageSendView(APIView):
         message, created = services.message_send(
             sender=request.user,
             recipient=selectors.recipient_by_username(data["to"]),
-            body=data["body"],
+            body=data.get("body"),
             client_id=data.get("client_id"),
+            attachments=data.get("attachments"),
             reply_to=data.get("reply_to"),
         )
         # My side of the conversation, so `seen` is shown as on every other route.

@@ -6,9 +6,11 @@ from privacy.models import DmPreference, filters_requests
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
+    avatar_url = serializers.CharField(read_only=True, allow_null=True)
+
     class Meta:
         model = User
-        fields = ["username", "display_name"]
+        fields = ["username", "display_name", "avatar_url"]
         read_only_fields = fields
 
 
@@ -22,6 +24,7 @@ class RelationshipSerializer(serializers.Serializer):
 class ProfileSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
+    avatar_url = serializers.CharField(allow_null=True)
     bio = serializers.CharField()
     follower_count = serializers.IntegerField()
     following_count = serializers.IntegerField()

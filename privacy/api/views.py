@@ -22,6 +22,7 @@ def profile_data(*, viewer, user) -> dict:
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "avatar_url": user.avatar_url,
         "bio": user.bio,
         **selectors.follow_counts(viewer=viewer, user=user),
         "relationship": {

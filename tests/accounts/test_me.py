@@ -52,6 +52,7 @@ def test_get_me(client, user):
         "date_of_birth": "1990-03-04",
         "phone_number": "+447400123456",
         "phone_verified": True,
+        "avatar_url": None,
         "dm_enabled": True,
         "unread_total": 0,
     }

@@ -175,6 +175,7 @@ def test_register_answers_201_with_a_working_token(api):
         "date_of_birth": "2000-01-02",
         "phone_number": "",
         "phone_verified": False,
+        "avatar_url": None,
     }
     user = User.objects.get()
     assert user.username == "Alice_1"

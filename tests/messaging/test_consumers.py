@@ -205,6 +205,7 @@ def _message_json(message_id: int) -> dict:
         "client_id": message.client_id,
         "created_at": message.created_at.isoformat().replace("+00:00", "Z"),
         "unsent": message.unsent_at is not None,
+        "attachments": [],
         "reply_to": quoted
         and {
             "id": quoted.pk,
@@ -241,7 +242,11 @@ def side(conversation_id: int, other: User, *, folder: str = "inbox", unread: in
         "id": conversation_id,
         "folder": folder,
         "unread_count": unread,
-        "other_user": {"username": other.username, "display_name": other.display_name},
+        "other_user": {
+            "username": other.username,
+            "display_name": other.display_name,
+            "avatar_url": None,
+        },
     }
 
 
@@ -770,7 +775,7 @@ _INVALID_FRAMES = [
     ({"type": 7}, error("invalid", "Unknown frame type."), "type-number"),
     (
         {"type": "message.send", "to": "bob", "client_id": "k-2"},
-        error("invalid", "body: This field is required.", client_id="k-2"),
+        error("invalid", "body: Write a message or attach something.", client_id="k-2"),
         "send-no-body",
     ),
     (

@@ -53,6 +53,7 @@ def test_list_fields(client_for, pair):
     assert conversation["other_user"] == {
         "username": friend.username,
         "display_name": friend.display_name,
+        "avatar_url": None,
     }
     assert conversation["folder"] == "inbox"
     assert conversation["last_message"]["id"] == message.pk

@@ -25,6 +25,7 @@ MESSAGE_FIELDS = {
     "client_id",
     "created_at",
     "unsent",
+    "attachments",
     "reply_to",
     "reactions",
 }
@@ -176,6 +177,7 @@ def test_send_by_conversation(client_for, pair):
         "client_id": "abc-1",
         "created_at": data["created_at"],
         "unsent": False,
+        "attachments": [],
         "kind": "text",
         "reply_to": None,
         "reactions": [],

@@ -53,6 +53,7 @@ def test_relationship_and_message_button(
     assert response.json() == {
         "username": "Star",
         "display_name": "A Star",
+        "avatar_url": None,
         "bio": "Hello.",
         "follower_count": int(following),
         "following_count": int(followed_by),
