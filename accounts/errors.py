@@ -46,3 +46,13 @@ class SmsUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "sms_unavailable"
     default_detail = "We could not send the code just now. Try again in a moment."
+
+
+class WrongPassword(ApiError):
+    """The current password, asked again before a change that cannot be undone by a thief."""
+
+    default_code = "invalid"
+    default_detail = "Your current password is not right."
+
+    def __init__(self, field: str = "password"):
+        super().__init__(fields={field: [self.default_detail]})

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from knox.models import AbstractAuthToken
+from knox.settings import CONSTANTS
 
 from accounts.age import age_today
 from accounts.phone import region_of
@@ -144,3 +146,22 @@ class Follow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.follower_id} → {self.followee_id}"
+
+
+class DeviceToken(AbstractAuthToken):
+    """One signed-in device's API token (django-rest-knox): only its hash is stored.
+
+    `Authorization: Token <key>` (and a socket's `?token=`) authenticates with it until
+    `expiry`; each device logs out, or is revoked from `me/sessions`, on its own.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    digest = models.CharField(max_length=CONSTANTS.DIGEST_LENGTH, unique=True)
+    # What the device said it was (its User-Agent) when it logged in, to tell them apart.
+    name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created"], name="devicetoken_user_newest")]
+
+    def __str__(self) -> str:
+        return f"token {self.pk} of {self.user_id}"

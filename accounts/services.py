@@ -12,7 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from rest_framework.authtoken.models import Token
 
 from accounts.age import age_today
 from accounts.errors import (
@@ -23,12 +22,16 @@ from accounts.errors import (
     PhoneInUse,
     SmsUnavailable,
     UsernameTaken,
+    WrongPassword,
 )
-from accounts.models import PhoneVerification, User
+from accounts.models import DeviceToken, PhoneVerification, User
 from accounts.phone import phone_number_to_e164
+from accounts.sessions import Credential, sockets_close_on_commit
 from accounts.sms import send_sms
+from accounts.tokens import token_create, tokens_sweep
 from dmsite.env import Rate
-from dmsite.errors import InvalidInput, RateLimited, TooManyAttempts
+from dmsite.errors import InvalidInput, NotFound, RateLimited, TooManyAttempts
+from dmsite.fields import MAX_DB_ID
 from dmsite.ratelimit import SlidingWindow
 
 logger = logging.getLogger(__name__)
@@ -44,8 +47,19 @@ def _login_window() -> SlidingWindow:
     return SlidingWindow("login", settings.RATE_LOGIN)
 
 
+def _account_failures_window() -> SlidingWindow:
+    """Wrong passwords per account from any address (finding 3: addresses are cheap)."""
+    return SlidingWindow("login_account", settings.RATE_LOGIN_ACCOUNT)
+
+
 def user_register(
-    *, username: str, password: str, date_of_birth: datetime.date, display_name: str = "", ip: str
+    *,
+    username: str,
+    password: str,
+    date_of_birth: datetime.date,
+    display_name: str = "",
+    ip: str,
+    device: str = "",
 ) -> tuple[User, str]:
     """Create an account and return it with its API token."""
     if date_of_birth > timezone.localdate():
@@ -78,34 +92,113 @@ def user_register(
                 date_of_birth=date_of_birth,
                 display_name=display_name,
             )
-            token = Token.objects.create(user=user)
+            _, key = token_create(user=user, name=device)
     except IntegrityError:
         signup_window.release(ip, slot)
         raise UsernameTaken() from None
-    return user, token.key
+    return user, key
 
 
-def user_login(*, username: str, password: str, ip: str, request=None) -> tuple[User, str]:
-    """Check the password, throttled per username and IP; return the user and their token."""
-    window = _login_window()
-    key = f"{username.lower()}:{ip}"
+def user_authenticate(*, username: str, password: str, ip: str, request=None) -> User:
+    """Check a password, throttled per username and address and per username alone.
+
+    The one check of every log-in: the API, the log-in page and the admin's. Only
+    failures count; the per-account cap holds however many addresses a guesser has.
+    """
+    windows = [
+        (_login_window(), f"{username.lower()}:{ip}"),
+        (_account_failures_window(), f"name:{username.lower()}"),
+    ]
     try:
-        window.check(key)
+        for window, key in windows:
+            window.check(key)
     except RateLimited as limited:
         raise TooManyAttempts(limited.retry_after) from None
     user = authenticate(request, username=username, password=password)
     if user is None:
         try:
-            window.acquire(key)
+            for window, key in windows:
+                window.acquire(key)
         except RateLimited as limited:  # a parallel attempt filled the window first
             raise TooManyAttempts(limited.retry_after) from None
         raise InvalidCredentials()
-    token, _ = Token.objects.get_or_create(user=user)
-    return user, token.key
+    return user
 
 
-def user_logout(*, user: User) -> None:
-    Token.objects.filter(user=user).delete()
+def user_login(
+    *, username: str, password: str, ip: str, request=None, device: str = ""
+) -> tuple[User, str]:
+    """Check the password (`user_authenticate`); return the user and a new token.
+
+    Each log-in is one device with its own token, so each logs out on its own.
+    """
+    user = user_authenticate(username=username, password=password, ip=ip, request=request)
+    tokens_sweep(user=user)
+    _, key = token_create(user=user, name=device)
+    return user, key
+
+
+def user_logout(*, user: User, credential: Credential) -> None:
+    """End one device: its token (or browser session), and at once every socket it opened."""
+    with transaction.atomic():
+        if credential.kind == "token":
+            DeviceToken.objects.filter(user=user, pk=credential.key).delete()
+        sockets_close_on_commit(
+            user.pk,
+            tokens=[credential.key] if credential.kind == "token" else [],
+            sessions=[credential.key] if credential.kind == "session" else [],
+        )
+
+
+def token_revoke(*, user: User, token_id: int) -> None:
+    """`DELETE me/sessions/{id}`: end one of my devices; `not_found` for any other id."""
+    with transaction.atomic():
+        deleted = (
+            DeviceToken.objects.filter(user=user, pk=token_id).delete()[0]
+            if token_id <= MAX_DB_ID
+            else 0
+        )
+        if not deleted:
+            raise NotFound("No such session.")
+        sockets_close_on_commit(user.pk, tokens=[str(token_id)])
+
+
+def _password_check(user: User, password, *, field: str = "password") -> None:
+    """The user's password again; wrong ones count towards the account's failure cap."""
+    window, key = _account_failures_window(), f"name:{user.username.lower()}"
+    try:
+        window.check(key)
+    except RateLimited as limited:
+        raise TooManyAttempts(limited.retry_after) from None
+    if not isinstance(password, str) or not user.check_password(password):
+        try:
+            window.acquire(key)
+        except RateLimited as limited:
+            raise TooManyAttempts(limited.retry_after) from None
+        raise WrongPassword(field)
+
+
+def password_change(
+    *, user: User, current_password: str, new_password: str, keep: Credential | None
+) -> None:
+    """Set a new password (the current one required) and end every other session and token.
+
+    Browser sessions other than `keep` stop working by Django's own session hash check
+    (the hash follows the password); their sockets and every other token end here.
+    """
+    _password_check(user, current_password, field="current_password")
+    try:
+        password_validation.validate_password(new_password, user)
+    except DjangoValidationError as error:
+        raise InvalidInput(error.messages[0], fields={"new_password": error.messages}) from None
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        others = DeviceToken.objects.filter(user=user)
+        if keep is not None and keep.kind == "token":
+            others = others.exclude(pk=keep.key)
+        others.delete()
+        sockets_close_on_commit(user.pk, everything=True, keep=keep)
 
 
 def user_update(*, user: User, **fields) -> User:
@@ -119,11 +212,19 @@ def user_update(*, user: User, **fields) -> User:
     return user
 
 
-def user_deactivate(*, user: User) -> None:
+def user_deactivate(*, user: User, password=None, check_password: bool = False) -> None:
+    """Deactivate the account: every token ends and every socket closes at once.
+
+    `DELETE me` asks for the password (`check_password`); a moderator's deactivation
+    does not.
+    """
+    if check_password:
+        _password_check(user, password)
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        Token.objects.filter(user=user).delete()
+        DeviceToken.objects.filter(user=user).delete()
+        sockets_close_on_commit(user.pk, everything=True)
 
 
 def _code_hash(phone_number: str, code: str) -> str:

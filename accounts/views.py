@@ -12,8 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.api.views import client_ip
 from accounts.forms import LogInForm, PhoneCodeForm, PhoneNumberForm, SignUpForm
+from accounts.sessions import session_credential
+from dmsite.addresses import client_ip
 from dmsite.errors import ApiError
 
 INBOX_URL = "/"
@@ -52,7 +53,7 @@ def log_in(request):
     form = LogInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user, _ = services.user_login(
+            user = services.user_authenticate(
                 **form.cleaned_data, ip=client_ip(request), request=request
             )
         except ApiError as error:
@@ -65,7 +66,11 @@ def log_in(request):
 
 @require_POST
 def log_out(request):
-    # The session ends; the user's API token (their apps) stays valid.
+    # The session ends, and so do the sockets it opened; the user's API tokens (their
+    # apps) stay valid.
+    credential = session_credential(request.session)
+    if request.user.is_authenticated and credential is not None:
+        services.user_logout(user=request.user, credential=credential)
     logout(request)
     return redirect("accounts:login")
 

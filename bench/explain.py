@@ -72,9 +72,9 @@ def main() -> int:
     from django.db.models import Count
     from django.test import Client
     from django.test.utils import setup_test_environment
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.tokens import token_create
     from messaging.models import Conversation, Message, Participant
 
     if connection.vendor != "postgresql":
@@ -86,8 +86,8 @@ def main() -> int:
         print("no bench data: run bench/seed.py first", file=sys.stderr)
         return 2
     longest = Conversation.objects.order_by("-last_seq")[0]
-    token, _ = Token.objects.get_or_create(user=heavy)
-    client = Client(headers={"authorization": f"Token {token.key}"})
+    _, key = token_create(user=heavy)
+    client = Client(headers={"authorization": f"Token {key}"})
 
     with connection.cursor() as cursor:
         if args.random_page_cost is not None:

@@ -132,10 +132,10 @@ def main() -> None:
                 "shell",
                 "-c",
                 "import datetime; from accounts.models import User; "
-                "from rest_framework.authtoken.models import Token; "
+                "from accounts.tokens import token_create; "
                 "u = User.objects.create_user('bench', 'x',"
                 " date_of_birth=datetime.date(1990, 1, 1)); "
-                "print(Token.objects.create(user=u).key)",
+                "print(token_create(user=u)[1])",
             ],
             env=env,
             check=True,

@@ -122,9 +122,9 @@ def run(args) -> int:
     from django.db import connection
     from django.test import Client
     from django_redis import get_redis_connection
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.tokens import token_create
     from dmsite.errors import ApiError
     from messaging.models import Conversation, Folder, Message, Participant
     from messaging.policy import messages_window, recipients_window
@@ -177,11 +177,7 @@ def run(args) -> int:
             for start in range(0, len(keys), 500):
                 client.delete(*keys[start : start + 500])
 
-    Token.objects.bulk_create(
-        [Token(user=user, key=Token.generate_key()) for user in people.values()],
-        ignore_conflicts=True,
-    )
-    tokens = dict(Token.objects.filter(user__in=people).values_list("user_id", "key"))
+    tokens = {pk: token_create(user=user)[1] for pk, user in people.items()}
     clients = {pk: Client(headers={"authorization": f"Token {key}"}) for pk, key in tokens.items()}
     reader = clients[heavy.pk]
     reset_windows()

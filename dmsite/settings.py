@@ -4,6 +4,7 @@ With no environment the embedded defaults apply (SQLite, local-memory cache,
 in-memory channel layer, console SMS); see the README for every variable.
 """
 
+import datetime
 import os
 import tempfile
 from pathlib import Path
@@ -40,7 +41,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # only for the migration of its tokens to DeviceToken
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -129,6 +131,19 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "accounts.User"
+KNOX_TOKEN_MODEL = "accounts.DeviceToken"  # noqa: S105 (a model name)
+# API tokens (one per device, stored hashed) expire API_TOKEN_TTL_DAYS after their last
+# use: each use moves the expiry on (at most one write a minute per token).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
+# knox's own migrations would create its AuthToken table, unused since the model is
+# swapped for DeviceToken (and a table outside the models breaks test flushes).
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
+    "AUTO_REFRESH": True,
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -183,8 +198,14 @@ STORAGES = {
 # Request bodies above this are refused with 400 `invalid` (the API never needs more).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024, minimum=1024)
 
+# How many reverse proxies stand in front of Daphne (docs/deploy.md: 1, nginx). Each
+# appends the address it saw to X-Forwarded-For; the client's own address is the one
+# the outermost trusted proxy saw, and entries left of it are the client's to write.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
 # Production hardening, on whenever DEBUG is off (each can be turned off behind a TLS proxy).
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# X-Forwarded-Proto means something only when a proxy of ours sets it.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -195,7 +216,7 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated request gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.DeviceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -227,6 +248,8 @@ RATE_RECIPIENTS = env_rate("RATE_RECIPIENTS", "20/3600")
 RATE_FOLLOWS = env_rate("RATE_FOLLOWS", "30/600")
 RATE_PHONE_SENDS = env_rate("RATE_PHONE_SENDS", "5/3600")
 RATE_LOGIN = env_rate("RATE_LOGIN", "10/900")
+# Wrong passwords per account from any address (log-in, admin, password checks).
+RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "20/900")
 RATE_SIGNUPS = env_rate("RATE_SIGNUPS", "20/3600")
 RATE_REPORTS = env_rate("RATE_REPORTS", "20/3600")
 RATE_REACTIONS = env_rate("RATE_REACTIONS", "120/60")
@@ -238,6 +261,10 @@ DM_REQUEST_MAX_MESSAGES = env_int("DM_REQUEST_MAX_MESSAGES", 3, minimum=1)
 DM_MIN_AGE = env_int("DM_MIN_AGE", 16, minimum=1)
 DM_MIN_AGE_BY_REGION = env_region_ages("DM_MIN_AGE_BY_REGION")
 DM_UNSEND_SECONDS = env_int("DM_UNSEND_SECONDS", 180)
+# Sockets one user may have open; a new one past this closes the oldest (code 4409).
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10, minimum=1)
+# Messages `sync` may send one socket per window; past it, `error rate_limited`.
+RATE_WS_SYNC = env_rate("RATE_WS_SYNC", "5000/60")
 ACCOUNT_MIN_AGE = env_int("ACCOUNT_MIN_AGE", 13, minimum=1)
 RATE_UPLOADS = env_rate("RATE_UPLOADS", "60/3600")
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 26214400, minimum=1)

@@ -11,26 +11,38 @@ import logging
 import time
 from collections import deque
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from accounts.sessions import credential_user, session_credential
 from attachments.selectors import attachments_load
-from dmsite.errors import ApiError, ServiceUnavailable, error_body, first_error_message
+from dmsite.env import Rate
+from dmsite.errors import (
+    ApiError,
+    RateLimited,
+    ServiceUnavailable,
+    error_body,
+    first_error_message,
+)
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import reactions, selectors, services
 from messaging.events import user_group
 from messaging.models import Folder, Message, Participant
 from messaging.policy import dm_decision
 from messaging.shapes import message_shape
+from messaging.socket_registry import socket_register, socket_unregister
 
 logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_REPLACED = 4409  # the user opened more than WS_MAX_SOCKETS_PER_USER sockets
 MAX_FRAME_CHARACTERS = 32_768
 FLOOD_FRAMES, FLOOD_SECONDS = 60, 10  # per socket
 SYNC_BATCH_SIZE = 100
@@ -68,32 +80,89 @@ class SyncFrame(serializers.Serializer):
     after = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
 
 
+class SyncBudget:
+    """How many messages one socket's `sync` may still send in a sliding window."""
+
+    def __init__(self, rate: Rate):
+        self.rate = rate
+        self.spent: deque[tuple[float, int]] = deque()
+
+    def _forget_old(self) -> None:
+        now = time.monotonic()
+        while self.spent and self.spent[0][0] <= now - self.rate.seconds:
+            self.spent.popleft()
+
+    def left(self) -> int:
+        self._forget_old()
+        return self.rate.count - sum(count for _, count in self.spent)
+
+    def spend(self, count: int) -> None:
+        self.spent.append((time.monotonic(), count))
+
+    def retry_after(self) -> float:
+        self._forget_old()
+        oldest = self.spent[0][0] if self.spent else time.monotonic()
+        return max(1.0, oldest + self.rate.seconds - time.monotonic())
+
+
 def _frame(frame_class, content: dict) -> dict:
     frame = frame_class(data=content)
     frame.is_valid(raise_exception=True)
     return frame.validated_data
 
 
+class CredentialEnded(Exception):
+    """The token or session this socket authenticated with no longer holds."""
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        credential = self.scope.get("credential")
+        if credential is None and "session" in self.scope:
+            credential = session_credential(self.scope["session"])
+        if user is None or not user.is_authenticated or credential is None:
             # Accept first so that the client sees our close code, not a failed handshake.
             await self.accept()
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         self.user_id = user.pk
+        self.credential = credential
+        self.ended = False
         self.frame_times: deque[float] = deque()
+        self.sync_window = SyncBudget(settings.RATE_WS_SYNC)
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.accept()
+        evicted = await sync_to_async(socket_register)(
+            user_id=user.pk, channel_name=self.channel_name
+        )
+        for channel_name in evicted:
+            await self.channel_layer.send(channel_name, {"type": "socket.evict"})
 
     async def disconnect(self, code):
         if hasattr(self, "user_id"):
             await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+            await sync_to_async(socket_unregister)(
+                user_id=self.user_id, channel_name=self.channel_name
+            )
+
+    async def end(self, code: int) -> None:
+        """Close at once and serve nothing more, whatever frames are still queued."""
+        self.ended = True
+        await self.close(code=code)
+
+    def _fresh_user(self) -> User:
+        """This socket's user, fresh from the database, while its credential still holds."""
+        user = credential_user(self.credential, self.user_id)
+        if user is None:
+            raise CredentialEnded()
+        return user
 
     # Client frames --------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        if getattr(self, "ended", True):
+            return None
         # Every frame counts, bad ones too: each costs an answer.
         if self._flooded():
             return await self.send_error(
@@ -126,6 +195,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return await self.send_error("invalid", "Unknown frame type.", client_id=client_id)
         try:
             await handler(content)
+        except CredentialEnded:
+            await self.end(CLOSE_NOT_AUTHENTICATED)
         except ValidationError as error:
             await self.send_error("invalid", first_error_message(error.detail), client_id=client_id)
         except ApiError as error:
@@ -160,8 +231,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         )
 
     def _send_message(self, frame: dict) -> dict:
-        # Fresh from the database: a suspension or deactivation applies at once.
-        sender = User.objects.get(pk=self.user_id)
+        # Fresh from the database: a suspension, deactivation or log-out applies at once.
+        sender = self._fresh_user()
         if "conversation" in frame:
             participant = selectors.participant_get(
                 user=sender, conversation_id=frame["conversation"]
@@ -184,7 +255,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(self._react)(_frame(ReactionFrame, content))
 
     def _react(self, frame: dict) -> None:
-        user = User.objects.get(pk=self.user_id)
+        user = self._fresh_user()
         if frame["emoji"] is None:
             reactions.reaction_remove(user=user, message_id=frame["message"])
         else:
@@ -201,7 +272,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     def _typing_target(self, conversation_id: int) -> tuple[int | None, str]:
         """The other participant, if they can see the conversation and may hear from me."""
-        sender = User.objects.get(pk=self.user_id)
+        sender = self._fresh_user()
         mine = selectors.participant_get(user=sender, conversation_id=conversation_id)
         theirs_visible = Participant.objects.filter(
             conversation_id=conversation_id, user_id=mine.other_id, hidden=False
@@ -215,24 +286,33 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(self._mark_read)(frame["conversation"], frame["up_to"])
 
     def _mark_read(self, conversation_id: int, up_to: int) -> None:
-        user = User.objects.get(pk=self.user_id)
+        user = self._fresh_user()
         participant = selectors.participant_get(user=user, conversation_id=conversation_id)
         services.conversation_mark_read(participant=participant, up_to=up_to)
 
     async def on_sync(self, content):
         after = _frame(SyncFrame, content)["after"]
-        sent = 0
+        # What this socket may still pull in the window: `sync` costs are bounded per socket.
+        allowance = min(SYNC_MAX_MESSAGES, self.sync_window.left())
+        if allowance <= 0:
+            raise RateLimited(self.sync_window.retry_after(), "Too much sync. Try again later.")
+        sent, first = 0, True
         while True:
-            batch = await database_sync_to_async(self._sync_batch)(after)
+            size = min(SYNC_BATCH_SIZE, allowance - sent)
+            batch = await database_sync_to_async(self._sync_batch)(after, size, check=first)
+            first = False
             if batch:
                 await self.send_json({"type": "sync.batch", "messages": batch})
                 after, sent = batch[-1]["id"], sent + len(batch)
-            has_more = len(batch) == SYNC_BATCH_SIZE
-            if not has_more or sent >= SYNC_MAX_MESSAGES:
+                self.sync_window.spend(len(batch))
+            has_more = len(batch) == size
+            if not has_more or sent >= allowance:
                 break
         await self.send_json({"type": "sync.done", "last_id": after, "has_more": has_more})
 
-    def _sync_batch(self, after: int) -> list[dict]:
+    def _sync_batch(self, after: int, size: int, *, check: bool) -> list[dict]:
+        if check:
+            self._fresh_user()
         # One filter() call: both conditions are on my own participant row. A filtered
         # request is not synced to its recipient, as it is not pushed (no alert).
         messages = list(
@@ -243,7 +323,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     conversation__participants__user_id=self.user_id,
                     id__gt=after,
                 )
-            ).order_by("id")[:SYNC_BATCH_SIZE]
+            ).order_by("id")[:size]
         )
         attachments_load(messages)
         return [message_shape(message) for message in messages]
@@ -264,6 +344,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def read(self, event):
         await self.send_json(event)
+
+    async def credential_revoked(self, event):
+        if self.credential.matches(event):
+            await self.end(CLOSE_NOT_AUTHENTICATED)
+
+    async def socket_evict(self, event):
+        await self.end(CLOSE_REPLACED)
 
     # ---------------------------------------------------------------------------------
 

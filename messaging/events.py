@@ -9,13 +9,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from dmsite.realtime import user_group
 from messaging.models import Message, Participant
 from messaging.shapes import message_shape
-
-
-def user_group(user_id: int) -> str:
-    """The one group every socket of this user joins."""
-    return f"user.{user_id}"
 
 
 def _send(user_id: int, event: dict) -> None:

@@ -11,7 +11,9 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.authtoken.models import Token
+
+from accounts.sessions import token_credential
+from accounts.tokens import token_authenticate
 
 
 def _query_token(scope) -> str | None:
@@ -24,14 +26,13 @@ def _has_origin(scope) -> bool:
 
 
 @database_sync_to_async
-def _user_for_token(key: str):
-    # Keys are 40 hex characters; anything else is no key (and NUL never reaches PostgreSQL).
-    if not (key.isascii() and key.isalnum() and len(key) <= 40):
-        return AnonymousUser()
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+def _authenticate_token(key: str) -> dict:
+    """The scope's `user` and `credential` for a `?token=` key."""
+    found = token_authenticate(key)
+    if found is None:
+        return {"user": AnonymousUser(), "credential": None}
+    user, token = found
+    return {"user": user, "credential": token_credential(token)}
 
 
 class TokenAuthMiddleware:
@@ -43,7 +44,7 @@ class TokenAuthMiddleware:
     async def __call__(self, scope, receive, send):
         key = _query_token(scope)
         if key is not None:
-            scope = {**scope, "user": await _user_for_token(key)}
+            scope = {**scope, **await _authenticate_token(key)}
         return await self.app(scope, receive, send)
 
 

@@ -5,10 +5,10 @@ import datetime
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.sms import LocmemBackend
+from tests.factories import token_for
 
 pytest_plugins = ["tests.live"]
 
@@ -41,9 +41,8 @@ def client_for():
     """`client_for(user)`: a client that authenticates with the user's API token."""
 
     def make(user) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return client
 
     return make

@@ -33,3 +33,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     def saved(user, create, extracted, **kwargs):
         if create:
             user.save()
+
+
+def token_for(user: User) -> str:
+    """An API token of `user`: its key (one per user object).
+
+    Without an expiry, so that tests that move the clock years ahead keep their users
+    logged in; tests of expiry make their tokens through log-in.
+    """
+    from accounts.tokens import token_create
+
+    if getattr(user, "_test_token_key", None) is None:
+        user._test_token_key = token_create(user=user, expiry=None)[1]
+    return user._test_token_key

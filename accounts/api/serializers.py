@@ -67,3 +67,22 @@ class PhoneVerifySerializer(serializers.Serializer):
 class PhoneStatusSerializer(serializers.Serializer):
     phone_number = serializers.CharField()
     phone_verified = serializers.BooleanField()
+
+
+class PasswordConfirmSerializer(serializers.Serializer):
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
+class DeviceSessionSerializer(serializers.Serializer):
+    """One signed-in device: its API token (never the key), and whether it is this one."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The device's User-Agent when it logged in.")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField()
+    current = serializers.BooleanField()

@@ -4,10 +4,9 @@ import datetime
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from accounts.age import age_on, age_today
-from accounts.models import User
+from accounts.models import DeviceToken, User
 from tests.conftest import years_ago
 
 D = datetime.date
@@ -75,7 +74,7 @@ def assert_too_young(response):
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "age_too_young"
     assert User.objects.count() == 0
-    assert Token.objects.count() == 0
+    assert DeviceToken.objects.count() == 0
 
 
 # (years, days) for years_ago, computed in the test so that a run across midnight stays right.

@@ -4,10 +4,10 @@ import datetime
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import DeviceToken, User
 from dmsite.env import Rate
 from tests.factories import PASSWORD, UserFactory
 
@@ -38,7 +38,7 @@ def with_token(key: str) -> APIClient:
 def assert_refused(response, status=400, code="invalid"):
     assert response.status_code == status, response.content
     assert response.json()["code"] == code
-    assert Token.objects.count() == 0
+    assert DeviceToken.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_right_password_gives_a_token_that_works_on_me(api, alice):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["user"]["username"] == "Alice"
-    assert body["token"] == Token.objects.get(user=alice).key
+    assert DeviceToken.objects.get(user=alice).digest == hash_token(body["token"])
     me = with_token(body["token"]).get("/api/v1/me")
     assert me.status_code == 200
     assert me.json()["username"] == "Alice"
@@ -104,11 +104,13 @@ def test_username_ignores_case(api, alice, spelling):
     assert response.json()["user"]["username"] == "Alice"
 
 
-def test_logging_in_twice_gives_the_same_token(api, alice):
+def test_logging_in_twice_gives_two_devices_their_own_tokens(api, alice):
     first = login(api).json()["token"]
     second = login(api).json()["token"]
-    assert first == second
-    assert Token.objects.count() == 1
+    assert first != second
+    assert DeviceToken.objects.filter(user=alice).count() == 2
+    assert with_token(first).get("/api/v1/me").status_code == 200
+    assert with_token(second).get("/api/v1/me").status_code == 200
 
 
 def test_login_after_register(api):
@@ -119,7 +121,10 @@ def test_login_after_register(api):
     assert registered.status_code == 201
     response = login(api, username="newbie", password="a-long-secret-9")
     assert response.status_code == 200
-    assert response.json()["token"] == registered.json()["token"]
+    # A second device: its own token; the sign-up's token keeps working beside it.
+    assert response.json()["token"] != registered.json()["token"]
+    for token in (response.json()["token"], registered.json()["token"]):
+        assert with_token(token).get("/api/v1/me").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -157,7 +162,7 @@ def test_logout_revokes_the_token(api, alice):
     response = client.post("/api/v1/auth/logout")
     assert response.status_code == 204
     assert response.content == b""
-    assert not Token.objects.filter(key=token).exists()
+    assert not DeviceToken.objects.filter(digest=hash_token(token)).exists()
     for method, path in [("get", "/api/v1/me"), ("post", "/api/v1/auth/logout")]:
         response = getattr(client, method)(path)
         assert response.status_code == 401
@@ -177,7 +182,8 @@ def test_logout_without_a_token_is_401(api):
 
 def test_deactivated_user_cannot_log_in(api, alice):
     token = login(api).json()["token"]
-    assert with_token(token).delete("/api/v1/me").status_code == 204
+    response = with_token(token).delete("/api/v1/me", {"password": PASSWORD}, format="json")
+    assert response.status_code == 204
     assert_refused(login(api))
 
 
@@ -214,7 +220,7 @@ def test_eleventh_attempt_is_throttled_even_with_the_right_password(api, alice, 
     fail_ten_times(api)
     assert_throttled(login(api, password="wrong-password"), retry_after=900)
     assert_throttled(login(api), retry_after=900)
-    assert Token.objects.count() == 0
+    assert DeviceToken.objects.count() == 0
     # Throttled attempts do not extend the window.
     frozen.shift(600)
     assert_throttled(login(api), retry_after=300)

@@ -4,11 +4,11 @@ import datetime
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
 from rest_framework.test import APIClient
 
-from accounts.models import User
-from tests.factories import PASSWORD, UserFactory
+from accounts.models import DeviceToken, User
+from tests.factories import PASSWORD, UserFactory, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ def user() -> User:
 @pytest.fixture
 def client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -188,13 +188,12 @@ def test_one_bad_field_stops_the_good_one_too(client, user, field, value):
 
 
 def test_delete_me_deactivates_and_revokes(client, user, api):
-    token = Token.objects.get(user=user).key
-    response = client.delete(ME)
+    response = client.delete(ME, {"password": PASSWORD}, format="json")
     assert response.status_code == 204
     assert response.content == b""
     user.refresh_from_db()
     assert not user.is_active
-    assert not Token.objects.filter(user=user).exists()
+    assert not DeviceToken.objects.filter(user=user).exists()
     # The account stays (for moderation) but is unusable.
     assert User.objects.filter(pk=user.pk).exists()
     response = client.get(ME)
@@ -207,17 +206,16 @@ def test_delete_me_deactivates_and_revokes(client, user, api):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
-    assert not Token.objects.filter(key=token).exists()
-    assert not Token.objects.filter(user=user).exists()
+    assert not DeviceToken.objects.filter(user=user).exists()
 
 
 def test_delete_me_leaves_other_users_alone(client, user):
     other = UserFactory()
-    other_token = Token.objects.create(user=other)
-    assert client.delete(ME).status_code == 204
+    other_key = token_for(other)
+    assert client.delete(ME, {"password": PASSWORD}, format="json").status_code == 204
     other.refresh_from_db()
     assert other.is_active
-    assert Token.objects.filter(key=other_token.key).exists()
+    assert DeviceToken.objects.filter(digest=hash_token(other_key)).exists()
 
 
 def test_session_of_a_deactivated_user_is_not_authenticated(user):

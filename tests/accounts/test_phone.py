@@ -12,7 +12,6 @@ import re
 import pytest
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.errors import InvalidPhoneNumber
@@ -20,7 +19,7 @@ from accounts.models import PhoneVerification, User
 from accounts.phone import phone_number_to_e164
 from accounts.sms import send_sms
 from dmsite.env import Rate
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +44,7 @@ def new_user(**fields) -> User:
 
 def client_for(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 

@@ -11,10 +11,10 @@ import json
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import DeviceToken, User
 from dmsite.env import Rate
 
 pytestmark = pytest.mark.django_db
@@ -151,7 +151,7 @@ def test_bad_field_is_400_invalid_and_creates_nothing(api, field, value):
     assert body["code"] == "invalid"
     assert field in body["fields"]
     assert User.objects.count() == 0
-    assert Token.objects.count() == 0
+    assert DeviceToken.objects.count() == 0
 
 
 def test_lone_surrogate_in_a_raw_body_is_400_invalid(api):
@@ -183,7 +183,7 @@ def test_register_answers_201_with_a_working_token(api):
     assert user.check_password("a-long-secret-9")
     assert user.is_active
     assert not user.is_staff
-    assert Token.objects.get(user=user).key == body["token"]
+    assert DeviceToken.objects.get(user=user).digest == hash_token(body["token"])
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
@@ -255,7 +255,7 @@ def test_username_taken_ignores_case(api, first, second):
     assert response.json()["code"] == "username_taken"
     assert list(User.objects.values_list("username", flat=True)) == [first]
     assert User.objects.get().check_password("a-long-secret-9")
-    assert Token.objects.count() == 1
+    assert DeviceToken.objects.count() == 1
 
 
 @pytest.mark.parametrize("lookalike", ["al_ce", "_lice", "alic_", "a.ice", "alice_", "alic"])

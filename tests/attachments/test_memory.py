@@ -12,9 +12,9 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 
 from dmsite.asgi import application
+from tests.factories import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def _body_length(file_size: int) -> int:
 
 def _post(user, file_size: int) -> tuple[int, bytes, int]:
     """POST an upload of `file_size` bytes; (status, body, chunks the server read)."""
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = token_for(user)
     chunks = _multipart_chunks(file_size)
     read, finished = 0, False
     sent: list[dict] = []

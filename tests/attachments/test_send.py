@@ -7,7 +7,6 @@ from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections, connection
-from rest_framework.authtoken.models import Token
 
 from attachments.models import Attachment
 from attachments.services import attachment_create
@@ -17,7 +16,7 @@ from messaging.models import Message
 from privacy.models import DmPreference
 from tests.attachments import samples
 from tests.attachments.conftest import stored_files
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 from tests.messaging.state import befriend, send, set_preference
 
 pytestmark = pytest.mark.django_db
@@ -165,7 +164,7 @@ def test_the_html_composer_sends_attachments(client, pair, uploaded):
 def test_the_socket_sends_attachments(pair, uploaded):
     me, friend = pair
     mine = uploaded()
-    token = Token.objects.get_or_create(user=me)[0].key
+    token = token_for(me)
     async_to_sync(_send_over_the_socket)(token, friend, mine)
 
 

@@ -10,11 +10,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import PhoneVerification, User
+from accounts.models import DeviceToken, PhoneVerification, User
 from dmsite.errors import (
     ApiError,
     InvalidInput,
@@ -24,7 +23,7 @@ from dmsite.errors import (
     TooManyAttempts,
     api_exception_handler,
 )
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, token_for
 
 
 def handle(exc):
@@ -144,7 +143,7 @@ def test_handler_leaves_unknown_exceptions_to_django():
 
 def authenticated(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -293,14 +292,14 @@ def member(django_capture_on_commit_callbacks):
     user = UserFactory(username="member", phone_number="", phone_verified=False)
     with django_capture_on_commit_callbacks(execute=True):
         services.phone_verification_start(user=user, phone_number="+447400999888")
-    Token.objects.create(user=user)
+    token_for(user)
     return user
 
 
 def db_state():
     return (
         list(User.objects.order_by("pk").values()),
-        sorted(Token.objects.values_list("key", flat=True)),
+        sorted(DeviceToken.objects.values_list("digest", flat=True)),
         list(PhoneVerification.objects.order_by("pk").values()),
     )
 

@@ -6,14 +6,13 @@ import httpx
 import pytest
 from django.contrib.auth.models import Group
 from playwright.sync_api import expect
-from rest_framework.authtoken.models import Token
 
 from messaging.services import message_send
 from moderation.models import ActionKind, ModerationAction, Report, ReportStatus
 from moderation.services import report_create
 from privacy.services import follow_create
 from tests.e2e.conftest import off_loop
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -87,7 +86,7 @@ def test_moderator_suspends_the_offender_from_the_queue(
     )
 
     # Bob's next send, on the same live server, is refused.
-    token = Token.objects.create(user=bob).key
+    token = token_for(bob)
     response = httpx.post(
         f"{server.url}/api/v1/messages",
         json={"to": "alice", "body": "one more"},

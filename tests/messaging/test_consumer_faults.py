@@ -10,6 +10,8 @@ from django.db import OperationalError
 
 from messaging import selectors
 from tests.messaging.test_consumers import (  # noqa: F401 (fixtures)
+    PROBE,
+    PROBE_ANSWER,
     ask,
     assert_usable,
     connect,
@@ -113,4 +115,4 @@ async def test_a_database_connection_killed_under_the_consumer_is_an_error_frame
     if answers[0]["type"] == "error":
         assert answers[0]["code"] == "service_unavailable"
     assert answers[1]["type"] == "message.ack"
-    await assert_usable(socket)
+    assert (await answer_to(socket, PROBE)) == PROBE_ANSWER

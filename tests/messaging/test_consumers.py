@@ -15,7 +15,6 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -37,6 +36,7 @@ from privacy.errors import YouBlockedUser
 from privacy.models import DmPreference
 from tests.conftest import years_ago
 from tests.factories import PASSWORD, UserFactory
+from tests.factories import token_for as new_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -121,8 +121,7 @@ def make_users(*usernames: str, **fields) -> list[User]:
 
 @database_sync_to_async
 def token_for(user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    return new_token(user)
 
 
 @database_sync_to_async

@@ -9,14 +9,13 @@ import zipfile
 import pytest
 from django.test import AsyncClient
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from dmsite.env import Rate
 from messaging import export, services
 from messaging.models import Conversation, Message, Participant
 from messaging.shapes import message_shape
 from privacy import services as privacy_services
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 from tests.messaging.state import befriend, ok, send, set_preference
 
 pytestmark = pytest.mark.django_db
@@ -145,7 +144,7 @@ def test_a_client_that_goes_away_lets_the_lock_go(client_for, me):
 @pytest.mark.django_db(transaction=True)
 def test_two_exports_at_the_same_moment_give_one_archive_and_one_429(me):
     """Real threads racing on the cache's atomic add: never both, never a 500."""
-    token = Token.objects.create(user=me).key
+    token = token_for(me)
     statuses: list[int] = []
     barrier = threading.Barrier(2)
 
@@ -178,7 +177,7 @@ async def test_under_asgi_the_archive_is_streamed_in_batches():
     user, friend = await database_sync_to_async(UserFactory.create_batch)(2)
     await database_sync_to_async(befriend)(user, friend)
     await database_sync_to_async(send)(user, friend, "over ASGI")
-    token = (await database_sync_to_async(Token.objects.create)(user=user)).key
+    token = await database_sync_to_async(token_for)(user)
 
     response = await AsyncClient().get(EXPORT, headers={"authorization": f"Token {token}"})
 

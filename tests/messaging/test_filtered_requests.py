@@ -12,14 +12,13 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from dmsite.asgi import application
 from messaging.models import Participant
 from messaging.policy import dm_decision
 from privacy.models import PrivacySettings
 from tests.conftest import years_ago
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 from tests.messaging.state import befriend, ok, send, set_preference
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +188,7 @@ def test_a_send_with_filtering_costs_no_extra_query(stranger_and_me):
 
 @database_sync_to_async
 def _token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return token_for(user)
 
 
 @database_sync_to_async

@@ -10,9 +10,8 @@ import time_machine
 from django.contrib import messages
 from django.contrib.messages import get_messages
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.models import DeviceToken, User
 from dmsite.errors import InvalidInput
 from messaging.models import Message
 from messaging.services import message_unsend
@@ -356,14 +355,14 @@ def test_suspend_in_the_admin_only_for_an_offered_period(
 def test_deactivate(via, pair, user_report, moderator, moderator_client, client_for, api):
     reporter, offender, _ = pair
     offender_client = client_for(offender)
-    assert Token.objects.filter(user=offender).exists()
+    assert DeviceToken.objects.filter(user=offender).exists()
     since = timezone.now()
 
     _act(via, moderator_client, moderator, ActionKind.DEACTIVATE, user_report, reason="Scammer.")
 
     offender.refresh_from_db()
     assert not offender.is_active
-    assert not Token.objects.filter(user=offender).exists()
+    assert not DeviceToken.objects.filter(user=offender).exists()
     _assert_resolved(user_report, ReportStatus.ACTIONED, moderator, since)
     _assert_one_audit_row(
         moderator=moderator,
@@ -404,7 +403,7 @@ def _state(report: Report, offender: User, message: Message) -> tuple:
     return (
         list(Report.objects.filter(pk=report.pk).values()),
         list(User.objects.filter(pk=offender.pk).values("is_active", "messaging_suspended_until")),
-        Token.objects.filter(user=offender).exists(),
+        DeviceToken.objects.filter(user=offender).exists(),
         list(Message.objects.filter(pk=message.pk).values("body", "unsent_at")),
         ModerationAction.objects.count(),
     )

@@ -180,6 +180,17 @@ def register(api: APIClient, username: str, date_of_birth: datetime.date) -> API
     return client
 
 
+def log_in_again(username: str) -> APIClient:
+    """API tokens expire (API_TOKEN_TTL_DAYS): after the clock jumped, the user logs in anew."""
+    client = APIClient()
+    response = client.post(
+        "/api/v1/auth/login", {"username": username, "password": "a-long-secret-9"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    return client
+
+
 @pytest.mark.parametrize(
     ("years", "days", "expected"),
     [
@@ -211,6 +222,7 @@ def test_a_17_year_old_keeps_no_one_after_turning_18(api, years, days, later):
     assert client.get(PRIVACY).json()["dm_preference"] == "no_one"
 
     with time_machine.travel(timezone.now() + datetime.timedelta(days=later), tick=False):
+        client = log_in_again("teen")
         assert User.objects.get(username="teen").age == 18
         response = client.get(PRIVACY)
         assert response.json() == settings_shape("no_one", False)
@@ -227,6 +239,7 @@ def test_a_minor_may_change_the_default_and_it_sticks(api):
 
     assert response.status_code == 200, response.json()
     with time_machine.travel(timezone.now() + datetime.timedelta(days=800), tick=False):
+        client = log_in_again("teen")
         assert client.get(PRIVACY).json()["dm_preference"] == "friends"
 
 
@@ -234,4 +247,5 @@ def test_an_adult_keeps_friends_whatever_the_clock(api):
     client = register(api, "grownup", years_ago(18))
 
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3650), tick=False):
+        client = log_in_again("grownup")
         assert client.get(PRIVACY).json()["dm_preference"] == "friends"

@@ -14,10 +14,9 @@ import httpx
 import pytest
 import websockets
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from privacy.services import follow_create
-from tests.factories import UserFactory
+from tests.factories import UserFactory, token_for
 
 pytestmark = pytest.mark.services
 
@@ -36,7 +35,7 @@ def friends():
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     follow_create(follower=alice, followee=bob)
     follow_create(follower=bob, followee=alice)
-    return Token.objects.create(user=alice).key, Token.objects.create(user=bob).key
+    return token_for(alice), token_for(bob)
 
 
 async def next_frame(socket, frame_type: str, timeout: float = DELIVERY_SECONDS) -> dict:
