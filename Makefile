@@ -19,11 +19,22 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(VENV)/.installed $@
 
+# `make run VERBOSE=1` also prints Daphne's access log (every request, static files too);
+# without it the terminal keeps what a person needs: the address, errors and the SMS codes.
+VERBOSE ?=
+
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py migrate --noinput $(if $(VERBOSE),,-v 0)
 	$(BIN)/python manage.py load_demo_users
-	$(BIN)/daphne -b $(HOST) -p $(PORT) dmsite.asgi:application
+	@echo ""
+	@echo "  dmsite is running at http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Demo log-ins, password dmsite-demo-2026: alice, bob, carol (friends),"
+	@echo "    dave (no phone number), mod (moderator, for /admin/)"
+	@echo "  SMS verification codes are printed below, as \"SMS to +…: …\" (console backend)."
+	@echo "  Access log: off; run \`make run VERBOSE=1\` to see every request. Ctrl+C stops."
+	@echo ""
+	$(BIN)/daphne $(if $(VERBOSE),,-v 0) -b $(HOST) -p $(PORT) dmsite.asgi:application
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

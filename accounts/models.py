@@ -125,6 +125,24 @@ class PhoneVerification(models.Model):
         return f"{self.user} → {self.phone_number}"
 
 
+class PhoneRelease(models.Model):
+    """A verified number its account gave up: no other account may verify it for a while.
+
+    Otherwise whoever gets a recycled or released number takes over what it verified
+    (PHONE_REUSE_DAYS, default 30).
+    """
+
+    phone_number = models.CharField(max_length=16)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    released_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone_number", "-released_at"], name="phone_release")]
+
+    def __str__(self) -> str:
+        return f"{self.phone_number} released by {self.user_id}"
+
+
 class Follow(models.Model):
     """`follower` follows `followee`; two follows in opposite directions make friends."""
 

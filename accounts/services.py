@@ -24,7 +24,7 @@ from accounts.errors import (
     UsernameTaken,
     WrongPassword,
 )
-from accounts.models import DeviceToken, PhoneVerification, User
+from accounts.models import DeviceToken, PhoneRelease, PhoneVerification, User
 from accounts.phone import phone_number_to_e164
 from accounts.sessions import Credential, sockets_close_on_commit
 from accounts.sms import send_sms
@@ -234,7 +234,12 @@ def _code_hash(phone_number: str, code: str) -> str:
 def _phone_windows(user: User, phone_number: str) -> list[tuple[SlidingWindow, str]]:
     windows = [
         (SlidingWindow("phone_send_user", settings.RATE_PHONE_SENDS), str(user.pk)),
-        (SlidingWindow("phone_send_number", settings.RATE_PHONE_SENDS), phone_number),
+        # Per account and number together: a stranger asking for codes to someone's
+        # number uses up their own sends, never the owner's.
+        (
+            SlidingWindow("phone_send_number", settings.RATE_PHONE_SENDS),
+            f"{user.pk}:{phone_number}",
+        ),
     ]
     if settings.PHONE_RESEND_SECONDS > 0:
         resend_gap = Rate(1, settings.PHONE_RESEND_SECONDS)
@@ -243,9 +248,14 @@ def _phone_windows(user: User, phone_number: str) -> list[tuple[SlidingWindow, s
 
 
 def _verified_elsewhere(user: User, phone_number: str) -> bool:
+    """Another account holds the number verified, or gave it up within PHONE_REUSE_DAYS."""
+    since = timezone.now() - timedelta(days=settings.PHONE_REUSE_DAYS)
     return (
         User.objects.filter(phone_number=phone_number, phone_verified_at__isnull=False)
         .exclude(pk=user.pk)
+        .exists()
+        or PhoneRelease.objects.filter(phone_number=phone_number, released_at__gt=since)
+        .exclude(user=user)
         .exists()
     )
 
@@ -262,17 +272,17 @@ def phone_verification_start(*, user: User, phone_number: str, region: str = "")
     for window, key in windows:
         window.check(key)
     if _verified_elsewhere(user, e164):
-        # Counted like a send to this account: otherwise asking is a free, endless
-        # oracle for which numbers belong to someone. Not to the number, whose owner
-        # must not be locked out by strangers asking.
+        # Counted like a send by this account: otherwise asking is a free, endless
+        # oracle for which numbers belong to someone. (Every window is this account's.)
         for window, key in windows:
-            if window.scope != "phone_send_number":
-                window.acquire(key)
+            window.acquire(key)
         raise PhoneInUse()
 
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     with transaction.atomic():
+        if user.phone_verified and user.phone_number:
+            PhoneRelease.objects.create(phone_number=user.phone_number, user=user)
         user.phone_number = e164
         user.phone_verified_at = None
         user.save(update_fields=["phone_number", "phone_verified_at"])

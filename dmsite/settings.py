@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",  # only for the migration of its tokens to DeviceToken
     "knox",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
@@ -54,12 +56,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dmsite.notfound.ProductNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -138,6 +142,7 @@ API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
 # knox's own migrations would create its AuthToken table, unused since the model is
 # swapped for DeviceToken (and a table outside the models breaks test flushes).
 MIGRATION_MODULES = {"knox": None}
+OTP_TOTP_ISSUER = "dmsite moderation"
 REST_KNOX = {
     "TOKEN_TTL": datetime.timedelta(days=API_TOKEN_TTL_DAYS),
     "AUTO_REFRESH": True,
@@ -256,6 +261,8 @@ RATE_REACTIONS = env_rate("RATE_REACTIONS", "120/60")
 PHONE_RESEND_SECONDS = env_int("PHONE_RESEND_SECONDS", 60)
 PHONE_CODE_ATTEMPTS = env_int("PHONE_CODE_ATTEMPTS", 5, minimum=1)
 PHONE_CODE_TTL = env_int("PHONE_CODE_TTL", 600, minimum=1)
+# Days a number another account gave up stays unusable for every other account.
+PHONE_REUSE_DAYS = env_int("PHONE_REUSE_DAYS", 30, minimum=0)
 DM_MAX_LENGTH = env_int("DM_MAX_LENGTH", 2000, minimum=1)
 DM_REQUEST_MAX_MESSAGES = env_int("DM_REQUEST_MAX_MESSAGES", 3, minimum=1)
 DM_MIN_AGE = env_int("DM_MIN_AGE", 16, minimum=1)

@@ -1,7 +1,6 @@
 """Forms of the chat pages: they parse input; the send service owns the message rules."""
 
 from django import forms
-from django.conf import settings
 
 from accounts.forms import ServiceForm, clean_text
 from dmsite.fields import db_id_from_text
@@ -31,9 +30,9 @@ class MessageForm(ServiceForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        attrs = self.fields["body"].widget.attrs
-        attrs["maxlength"] = str(settings.DM_MAX_LENGTH)
-        attrs["aria-describedby"] = "composer-error"
+        # No `maxlength`: the browser would cut a long paste silently. The page counts
+        # characters near DM_MAX_LENGTH and the send service refuses a longer message.
+        self.fields["body"].widget.attrs["aria-describedby"] = "composer-error char-counter"
 
 
 class SearchForm(forms.Form):

@@ -228,6 +228,7 @@ def _write_message(
                 folder=side.folder,
                 unread_count=side.unread_count,
                 other=other,
+                muted=side.muted,
             )
             for side, other in sides
         },

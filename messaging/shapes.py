@@ -76,13 +76,17 @@ def message_shape(
 
 
 def conversation_event_shape(
-    *, conversation_id: int, folder: str, unread_count: int, other: User
+    *, conversation_id: int, folder: str, unread_count: int, other: User, muted: bool = False
 ) -> dict:
-    """What a socket needs to place a message in its inbox without another request."""
+    """What a socket needs to place a message in its inbox without another request.
+
+    `muted`: the page notifies of nothing from a muted conversation.
+    """
     return {
         "id": conversation_id,
         "folder": folder,
         "unread_count": unread_count,
+        "muted": muted,
         "other_user": {
             "username": other.username,
             "display_name": other.display_name,

@@ -9,6 +9,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -23,6 +24,7 @@ from messaging.errors import DENIAL_ERRORS
 from messaging.forms import MessageForm, SearchForm
 from messaging.models import Folder
 from messaging.policy import DmDecision, dm_decision
+from messaging.shapes import message_shape
 from privacy.selectors import (
     follow_counts,
     friends_of,
@@ -169,10 +171,24 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "is_request": participant.folder in (Folder.REQUESTS, Folder.FILTERED),
         "is_filtered": participant.folder == Folder.FILTERED,
+        # The same shapes the socket sends: static/js/chat.js draws every bubble from them.
+        "history_shapes": [
+            message_shape(message, viewer_id=me.pk, seen_up_to=seen_up_to) for message in history
+        ],
+        "max_length": settings.DM_MAX_LENGTH,
+        "unsend_seconds": settings.DM_UNSEND_SECONDS,
+        # Two panes from 900 px: the inbox beside the chat.
+        "pane_conversations": _pane_conversations(request.user, participant),
     }
     if context["is_request"]:
         context["request_context"] = request_contexts(viewer=me, senders=[other])[other.pk]
     return render(request, "messaging/conversation.html", context)
+
+
+def _pane_conversations(user, participant) -> list:
+    """The inbox (or requests) list shown beside a chat on wide screens."""
+    folder = Folder.REQUESTS if participant.folder == Folder.REQUESTS else Folder.INBOX
+    return list(selectors.conversation_list_for_user(user=user, folder=folder)[:INBOX_PAGE])
 
 
 @login_required

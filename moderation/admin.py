@@ -10,8 +10,11 @@ from django.utils.html import format_html, format_html_join
 
 from dmsite.errors import ApiError
 from moderation import services
+from moderation.admin_site import ModerationAdminSite
 from moderation.models import ModerationAction, Report, ReportStatus
 
+# A password and a TOTP code, throttled (moderation/admin_site.py).
+admin.site.__class__ = ModerationAdminSite
 admin.site.site_header = "dmsite moderation"
 admin.site.site_title = "dmsite moderation"
 admin.site.index_title = "Reports queue and audit log"

@@ -46,3 +46,32 @@ def token_for(user: User) -> str:
     if getattr(user, "_test_token_key", None) is None:
         user._test_token_key = token_create(user=user, expiry=None)[1]
     return user._test_token_key
+
+
+def totp_device_for(user: User):
+    """The TOTP device (django-otp) a staff member needs for the admin's second factor."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def totp_code(device) -> str:
+    """The code the device's authenticator app shows now."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{totp.token():0{device.digits}d}"
+
+
+def admin_client_for(user: User):
+    """A browser logged in to the admin as `user`, second factor included."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    device = user.totpdevice_set.first() or totp_device_for(user)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client

@@ -92,18 +92,43 @@
     return (last.sender === me ? "You: " : "") + text;
   }
 
+  function flag(label, paths) {
+    var svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "convo__flag");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", label);
+    paths.forEach(function (d) {
+      var path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      path.setAttribute("d", d);
+      svg.append(path);
+    });
+    return svg;
+  }
+
   /* One row, as templates/messaging/_conversation_row.html draws it. */
   function row(conversation) {
     var item = element("li", "convo" + (conversation.unread_count ? " convo--unread" : ""));
+    item.classList.toggle("convo--muted", Boolean(conversation.muted));
     item.dataset.conversationId = String(conversation.id);
     var link = element("a", "convo__link");
     link.href = "/c/" + conversation.id;
-    var other = conversation.other_user;
+    if (String(conversation.id) === list.dataset.current) {
+      link.setAttribute("aria-current", "page");
+    }
+    var other = conversation.other_user || {
+      username: conversation.title || "group",
+      display_name: conversation.title || "Group",
+    };
     var main = element("span", "convo__main");
-    main.append(
-      element("span", "convo__name", other.display_name || other.username),
-      element("span", "convo__preview", preview(conversation.last_message))
-    );
+    var name = element("span", "convo__name", other.display_name || other.username);
+    if (conversation.pinned) {
+      name.append(flag("Pinned", ["M9 4h6l-1 6 3 3H7l3-3zM12 13v7"]));
+    }
+    if (conversation.muted) {
+      name.append(flag("Muted", ["M11 5 6 9H3v6h3l5 4z", "m16 9 5 6M21 9l-5 6"]));
+    }
+    main.append(name, element("span", "convo__preview", preview(conversation.last_message)));
     var meta = element("span", "convo__meta");
     var time = element("time", "convo__time");
     time.setAttribute("datetime", conversation.updated_at);

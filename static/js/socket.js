@@ -258,6 +258,18 @@
     return "avatar--c" + (sum % 10);
   }
 
+  /* A new element with a class and text (textContent: user text is never HTML). */
+  function element(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) {
+      node.className = className;
+    }
+    if (text !== undefined && text !== null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
@@ -279,6 +291,7 @@
     refreshTimes: refreshTimes,
     avatarColor: avatarColor,
     csrfToken: csrfToken,
+    element: element,
   };
 
   window.addEventListener("online", reconnectNow);

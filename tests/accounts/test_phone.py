@@ -498,22 +498,57 @@ def test_per_user_send_limit(client, user, send, sms_outbox, frozen, settings):
     assert_unverified(user, numbers[5])
 
 
-def test_per_number_send_limit_across_accounts(send, sms_outbox, frozen):
-    alice, bob = client_for(new_user()), client_for(new_user())
-    for _ in range(2):
-        assert send(alice, GB).status_code == 202
-        assert send(bob, GB).status_code == 202
+def test_sends_to_a_number_count_per_account_and_number_together(send, sms_outbox, frozen):
+    """A stranger asking for codes to someone's number cannot use up the owner's sends."""
+    owner, stranger = new_user(), new_user()
+    for _ in range(5):
+        assert send(client_for(stranger), GB).status_code == 202
         frozen.shift(60)
-    assert send(alice, GB).status_code == 202  # the fifth send to GB in the hour
-    response = assert_error(send(bob, GB), 429, "rate_limited")
-    assert response["Retry-After"] == "3480"
+    response = assert_error(send(client_for(stranger), GB), 429, "rate_limited")
+    assert int(response["Retry-After"]) >= 1
+    # The owner still gets their code to the same number.
+    assert send(client_for(owner), GB).status_code == 202
+    assert [sms["to"] for sms in sms_outbox] == [GB] * 6
+
+
+def test_a_released_number_cannot_verify_another_account_for_the_reuse_period(
+    send, sms_outbox, frozen, settings
+):
+    settings.PHONE_REUSE_DAYS = 30
+    alice, mallory = new_user(), new_user()
+    assert send(client_for(alice), GB).status_code == 202
+    assert verify(client_for(alice), code_from(sms_outbox[-1])).status_code == 200
     frozen.shift(60)
-    assert_error(send(alice, GB), 429, "rate_limited")
-    assert_error(send(bob, "07400 123456", "GB"), 429, "rate_limited")
-    assert len(sms_outbox) == 5
-    # Neither account is at its own limit: other numbers still go.
-    assert send(alice, FR).status_code == 202
-    assert send(bob, "+447400123450").status_code == 202
+    assert send(client_for(alice), FR).status_code == 202  # alice gives GB up
+    assert_unverified(alice, FR)
+
+    assert_error(send(client_for(mallory), GB), 409, "phone_in_use")
+    # The account that released it may take it back at once.
+    frozen.shift(60)
+    assert send(client_for(alice), GB).status_code == 202
+    assert verify(client_for(alice), code_from(sms_outbox[-1])).status_code == 200
+    assert_verified(alice, GB)
+
+
+def test_a_released_number_is_free_again_after_the_reuse_period(send, sms_outbox, frozen):
+    alice, newcomer = new_user(), new_user()
+    assert send(client_for(alice), GB).status_code == 202
+    assert verify(client_for(alice), code_from(sms_outbox[-1])).status_code == 200
+    frozen.shift(60)
+    assert send(client_for(alice), FR).status_code == 202
+
+    frozen.shift(29 * 86400)
+    assert_error(send(client_for(newcomer), GB), 409, "phone_in_use")
+    frozen.shift(86400 + 60)
+    assert send(client_for(newcomer), GB).status_code == 202
+    assert verify(client_for(newcomer), code_from(sms_outbox[-1])).status_code == 200
+    assert_verified(newcomer, GB)
+
+
+def test_the_reuse_period_comes_from_settings(settings):
+    from dmsite.env import env_int
+
+    assert settings.PHONE_REUSE_DAYS == env_int("PHONE_REUSE_DAYS", 30) == 30
 
 
 # Who holds a number.
@@ -590,8 +625,8 @@ def test_a_new_number_resets_verification(send, sms_outbox, frozen):
     assert_unverified(user, FR)
     me = client.get("/api/v1/me").json()
     assert (me["phone_number"], me["phone_verified"]) == (FR, False)
-    # The old number is free again.
-    assert send(client_for(new_user()), GB).status_code == 202
+    # The old number is released, but no other account may take it for PHONE_REUSE_DAYS.
+    assert_error(send(client_for(new_user()), GB), 409, "phone_in_use")
     assert verify(client, code_from(sms_outbox[0])).status_code == 200
     assert_verified(user, FR)
     assert user.region == "FR"

@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 390, "height": 844}  # a phone
+DESKTOP = {"width": 1280, "height": 800}
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 E2E_DIR = Path(__file__).resolve().parent
 TIMEOUT_MS = 5_000
@@ -133,8 +134,8 @@ def browser_for(browser, server):
     """`browser_for(user)`: a new phone-sized page logged in as `user` (None: anonymous)."""
     contexts = []
 
-    def open_page(user=None):
-        context = browser.new_context(viewport=VIEWPORT, base_url=server.url)
+    def open_page(user=None, *, viewport=VIEWPORT, **options):
+        context = browser.new_context(viewport=viewport, base_url=server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if user is not None:

@@ -12,7 +12,7 @@ from moderation.models import ActionKind, ModerationAction, Report, ReportStatus
 from moderation.services import report_create
 from privacy.services import follow_create
 from tests.e2e.conftest import off_loop
-from tests.factories import UserFactory, token_for
+from tests.factories import UserFactory, token_for, totp_code, totp_device_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,6 +41,7 @@ def moderator(settings):
     moderator.set_password(MODERATOR_PASSWORD)
     moderator.save()
     moderator.groups.add(Group.objects.get(name="Moderators"))
+    totp_device_for(moderator)  # the admin asks staff for a TOTP code after the password
     return moderator
 
 
@@ -54,6 +55,8 @@ def test_moderator_suspends_the_offender_from_the_queue(
     page.goto("/admin/login/?next=/admin/moderation/report/")
     page.get_by_label("Username").fill("mod")
     page.get_by_label("Password").fill(MODERATOR_PASSWORD)
+    # The code the moderator's authenticator app shows now.
+    page.get_by_label("OTP Token").fill(totp_code(moderator.totpdevice_set.get()))
     page.get_by_role("button", name="Log in").click()
 
     # The queue opens on open reports, with the evidence one click away.

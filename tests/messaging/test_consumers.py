@@ -235,12 +235,20 @@ def last_message_id() -> int:
     return Message.objects.order_by("-pk").values_list("pk", flat=True).first()
 
 
-def side(conversation_id: int, other: User, *, folder: str = "inbox", unread: int = 0) -> dict:
+def side(
+    conversation_id: int,
+    other: User,
+    *,
+    folder: str = "inbox",
+    unread: int = 0,
+    muted: bool = False,
+) -> dict:
     """The `conversation` of a `message.new` frame as one participant sees it."""
     return {
         "id": conversation_id,
         "folder": folder,
         "unread_count": unread,
+        "muted": muted,
         "other_user": {
             "username": other.username,
             "display_name": other.display_name,

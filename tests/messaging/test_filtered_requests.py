@@ -260,6 +260,9 @@ def test_a_filtered_request_hides_its_text_until_tapped_and_offers_accept_delete
 
     assert '<details class="msg__hidden"><summary class="msg__reveal">' in page
     assert "Hidden message: tap to show" in page
+    # No message shapes for the page's script to redraw the bubbles (and their text) from.
+    assert 'id="chat-history"' not in page
+    assert OFFENSIVE in page  # inside the <details>, shown when tapped
     assert f'action="/c/{conversation_id}/accept"' in page
     assert f'action="/c/{conversation_id}/delete"' in page
     assert 'data-report-open data-target-type="conversation"' in page

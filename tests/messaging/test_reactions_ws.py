@@ -4,7 +4,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from messaging import reactions, services
-from messaging.models import Reaction
+from messaging.models import Participant, Reaction
 from tests.messaging.test_consumers import (
     ask,
     assert_quiet,
@@ -204,3 +204,23 @@ async def test_a_bad_reply_over_the_socket_is_invalid(connect, reply_to):
     assert answer["type"] == "error"
     assert (answer["code"], answer["client_id"]) == ("invalid", "bad-reply")
     await assert_usable(socket)
+
+
+@database_sync_to_async
+def mute(user, conversation_id: int) -> None:
+    participant = Participant.objects.get(user=user, conversation_id=conversation_id)
+    services.conversation_update(participant=participant, muted=True)
+
+
+async def test_message_new_says_whether_my_side_is_muted(connect):
+    """The page notifies of nothing from a muted chat: the frame tells it, per side."""
+    alice, bob = await make_users("alice", "bob")
+    await befriend(alice, bob)
+    first = await send(bob, alice, "hi")
+    await mute(alice, first.conversation_id)
+    alice_socket, bob_socket = await connect(alice), await connect(bob)
+
+    await send(bob, alice, "still there?")
+
+    assert (await receive(alice_socket))["conversation"]["muted"] is True
+    assert (await receive(bob_socket))["conversation"]["muted"] is False

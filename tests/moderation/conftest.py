@@ -8,7 +8,7 @@ from accounts.models import User
 from messaging import services as messaging_services
 from messaging.models import Message
 from privacy import services as privacy_services
-from tests.factories import UserFactory
+from tests.factories import UserFactory, admin_client_for, totp_device_for
 
 
 def befriend(a: User, b: User) -> None:
@@ -41,11 +41,10 @@ def moderator() -> User:
     """Staff in the Moderators group the migration made: no other permission."""
     user = UserFactory(username="mod", is_staff=True)
     user.groups.add(Group.objects.get(name="Moderators"))
+    totp_device_for(user)  # staff need a second factor for the admin
     return user
 
 
 @pytest.fixture
 def moderator_client(moderator) -> Client:
-    client = Client()
-    client.force_login(moderator)
-    return client
+    return admin_client_for(moderator)

@@ -11,13 +11,14 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.utils import timezone
 
-from accounts.management.commands.load_demo_users import DEMO_PASSWORD
+from accounts.management.commands.load_demo_users import DEMO_PASSWORD, DEMO_TOTP_KEY
 from accounts.models import User
 from accounts.services import user_update
+from dmsite.env import Rate
 from messaging.services import message_unsend
 from moderation import services
 from moderation.models import ActionKind, ModerationAction, Report, ReportStatus
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, admin_client_for, totp_code
 from tests.moderation.conftest import befriend, send
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,9 @@ def _listed(response) -> list[int]:
 
 
 def _logged_in(user: User) -> Client:
+    """Logged in as the admin would have it: staff with their second factor too."""
+    if user.is_staff:
+        return admin_client_for(user)
     client = Client()
     client.force_login(user)
     return client
@@ -120,16 +124,66 @@ def test_a_normal_user_cannot_log_in_to_the_admin(pair):
     assert client.get(CHANGELIST).status_code == 302
 
 
-def test_a_staff_member_logs_in_with_a_password(moderator):
+def test_a_staff_member_logs_in_with_a_password_and_a_totp_code(moderator):
     client = Client()
+    (device,) = moderator.totpdevice_set.all()
 
     response = client.post(
-        "/admin/login/?next=/admin/", {"username": moderator.username, "password": PASSWORD}
+        "/admin/login/?next=/admin/",
+        {"username": moderator.username, "password": PASSWORD, "otp_token": totp_code(device)},
     )
 
     assert response.status_code == 302
     assert response["Location"] == "/admin/"
     assert client.get(CHANGELIST).status_code == 200
+
+
+@pytest.mark.parametrize("otp_token", [None, "", "000000", "12345", "x" * 10])
+def test_the_password_alone_does_not_open_the_admin(moderator, otp_token):
+    client = Client()
+    body = {"username": moderator.username, "password": PASSWORD}
+    if otp_token is not None:
+        body["otp_token"] = otp_token
+    if otp_token == "000000" and totp_code(moderator.totpdevice_set.get()) == "000000":
+        body["otp_token"] = "000001"
+
+    response = client.post("/admin/login/?next=/admin/", body)
+
+    assert response.status_code == 200  # the form again, with its error
+    assert client.get(CHANGELIST).status_code == 302
+
+
+def test_staff_without_a_totp_device_cannot_log_in_to_the_admin():
+    staff = UserFactory(username="newstaff", is_staff=True)
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "newstaff", "password": PASSWORD, "otp_token": "123456"},
+    )
+    assert response.status_code == 200
+    # A session without the second factor (a password log-in elsewhere) is not enough.
+    assert client.login(username=staff.username, password=PASSWORD)
+    assert client.get(ADMIN).status_code == 302
+
+
+def test_the_admin_log_in_is_throttled(moderator, settings):
+    """Finding 2: 15 wrong passwords, then the right one (and a right code) still fail."""
+    settings.RATE_LOGIN = Rate(10, 900)
+    client = Client()
+    for _ in range(15):
+        response = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": "mod", "password": "wrong-password", "otp_token": "123456"},
+        )
+        assert response.status_code == 200
+    (device,) = moderator.totpdevice_set.all()
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "mod", "password": PASSWORD, "otp_token": totp_code(device)},
+    )
+    assert response.status_code == 200
+    assert "Too many attempts" in response.content.decode()
+    assert client.get(CHANGELIST).status_code == 302
 
 
 def test_a_normal_user_cannot_run_an_action(message_report):
@@ -441,7 +495,10 @@ def test_a_moderator_resolves_a_report_with_a_suspension(
     client, client_for, pair, message_report, moderator
 ):
     reporter, offender, _ = pair
-    client.post("/admin/login/?next=/admin/", {"username": "mod", "password": PASSWORD})
+    code = totp_code(moderator.totpdevice_set.get())
+    client.post(
+        "/admin/login/?next=/admin/", {"username": "mod", "password": PASSWORD, "otp_token": code}
+    )
     queue = client.get(CHANGELIST)
     assert _listed(queue) == [message_report.pk]
     assert "Suspend the offender" in queue.content.decode()
@@ -500,5 +557,12 @@ def test_load_demo_users_makes_mod_a_moderator_and_is_idempotent():
         "Demo users: 5 created, 0 existed.",
         "Demo users: 0 created, 5 existed.",
     ]
-    assert client.login(username="mod", password=DEMO_PASSWORD)
+    # The demo moderator has the README's TOTP key, so the admin's second factor works.
+    (device,) = mod.totpdevice_set.all()
+    assert device.key == DEMO_TOTP_KEY
+    response = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "mod", "password": DEMO_PASSWORD, "otp_token": totp_code(device)},
+    )
+    assert response.status_code == 302
     assert client.get(CHANGELIST).status_code == 200

@@ -6,10 +6,15 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Follow, User
 
 DEMO_PASSWORD = "dmsite-demo-2026"  # noqa: S105 - published in the README on purpose
+# The demo moderator's TOTP key (hex), also published in the README: the admin asks
+# staff for a code after the password. Base32, for an authenticator app:
+# GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ (the RFC 6238 test key).
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 # username, display name, date of birth, verified phone number (fictional ranges)
 DEMO_USERS = [
@@ -49,6 +54,9 @@ class Command(BaseCommand):
                 is_staff=True,
             )
             created += 1
+        TOTPDevice.objects.get_or_create(
+            user=moderator, name="demo authenticator", defaults={"key": DEMO_TOTP_KEY}
+        )
         moderators = Group.objects.filter(name="Moderators").first()
         if moderators is not None:
             moderator.groups.add(moderators)
