@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 
 from accounts.models import User
@@ -62,9 +62,19 @@ def attachment_get_for_viewer(*, viewer: User, attachment_id: int) -> Attachment
     attachment = (
         Attachment.objects.filter(
             Q(uploader=viewer)
-            | Q(
-                message__conversation__participants__user=viewer,
-                message__unsent_at__isnull=True,
+            | (
+                Q(
+                    message__conversation__participants__user=viewer,
+                    message__unsent_at__isnull=True,
+                    # A group member sees the messages of their history window only
+                    # (an invitee none): messaging.selectors.messages_visible_to.
+                    message__conversation__participants__state__in=["member", "left"],
+                    message__id__gte=F("message__conversation__participants__history_from_id"),
+                )
+                & (
+                    Q(message__conversation__participants__history_until_id__isnull=True)
+                    | Q(message__id__lte=F("message__conversation__participants__history_until_id"))
+                )
             ),
             pk=attachment_id,
         )

@@ -97,6 +97,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Wait for a write lock instead of failing at once (several Daphne processes, tests).
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Transactions take the write lock when they begin: a transaction that reads and then
+    # writes (every send, every group change) would otherwise fail at once with "database
+    # is locked" when another writer got in between, since SQLite cannot wait there.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
     # A file, not memory, so that the live Daphne servers of the browser tests share it.
     # One file per test run, so that parallel runs never share it.
     DATABASES["default"]["TEST"] = {
@@ -257,6 +261,7 @@ RATE_LOGIN = env_rate("RATE_LOGIN", "10/900")
 RATE_LOGIN_ACCOUNT = env_rate("RATE_LOGIN_ACCOUNT", "20/900")
 RATE_SIGNUPS = env_rate("RATE_SIGNUPS", "20/3600")
 RATE_REPORTS = env_rate("RATE_REPORTS", "20/3600")
+RATE_GROUPS = env_rate("RATE_GROUPS", "10/86400")
 RATE_REACTIONS = env_rate("RATE_REACTIONS", "120/60")
 PHONE_RESEND_SECONDS = env_int("PHONE_RESEND_SECONDS", 60)
 PHONE_CODE_ATTEMPTS = env_int("PHONE_CODE_ATTEMPTS", 5, minimum=1)
@@ -273,6 +278,7 @@ WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10, minimum=1)
 # Messages `sync` may send one socket per window; past it, `error rate_limited`.
 RATE_WS_SYNC = env_rate("RATE_WS_SYNC", "5000/60")
 ACCOUNT_MIN_AGE = env_int("ACCOUNT_MIN_AGE", 13, minimum=1)
+GROUP_MAX_MEMBERS = env_int("GROUP_MAX_MEMBERS", 32, minimum=3)
 RATE_UPLOADS = env_rate("RATE_UPLOADS", "60/3600")
 MEDIA_MAX_BYTES = env_int("MEDIA_MAX_BYTES", 26214400, minimum=1)
 MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40000000, minimum=1)

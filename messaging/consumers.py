@@ -1,8 +1,8 @@
 """The `/ws/` socket: parse frames, call the same services and policy as REST.
 
 Client frames: `message.send`, `typing`, `read`, `sync`, `reaction`. Server frames:
-`message.ack`, `message.new`, `message.deleted`, `reaction`, `typing`, `read`,
-`sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
+`message.ack`, `message.new`, `message.deleted`, `conversation.updated`, `reaction`,
+`typing`, `read`, `sync.batch`, `sync.done`, `error`. A bad frame gets an `error` frame and the
 socket stays open.
 """
 
@@ -16,7 +16,6 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import Q
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -26,6 +25,7 @@ from attachments.selectors import attachments_load
 from dmsite.env import Rate
 from dmsite.errors import (
     ApiError,
+    NotFound,
     RateLimited,
     ServiceUnavailable,
     error_body,
@@ -34,9 +34,9 @@ from dmsite.errors import (
 from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
 from messaging import reactions, selectors, services
 from messaging.events import user_group
-from messaging.models import Folder, Message, Participant
-from messaging.policy import dm_decision
-from messaging.shapes import message_shape
+from messaging.models import MessageKind, Participant
+from messaging.policy import dm_decision, group_send_decision
+from messaging.shapes import blocked_placeholder, message_shape
 from messaging.socket_registry import socket_register, socket_unregister
 
 logger = logging.getLogger(__name__)
@@ -233,16 +233,18 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _send_message(self, frame: dict) -> dict:
         # Fresh from the database: a suspension, deactivation or log-out applies at once.
         sender = self._fresh_user()
+        conversation = None
         if "conversation" in frame:
             participant = selectors.participant_get(
                 user=sender, conversation_id=frame["conversation"]
             )
-            recipient = participant.other
+            recipient, conversation = participant.other, participant.conversation
         else:
             recipient = selectors.recipient_by_username(frame["to"])
         message, _ = services.message_send(
             sender=sender,
             recipient=recipient,
+            conversation=conversation,
             body=frame.get("body"),
             client_id=frame.get("client_id"),
             reply_to=frame.get("reply_to"),
@@ -263,23 +265,29 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_typing(self, content):
         conversation_id = _frame(ConversationFrame, content)["conversation"]
-        recipient_id, username = await database_sync_to_async(self._typing_target)(conversation_id)
-        if recipient_id is not None:
+        recipient_ids, username = await database_sync_to_async(self._typing_targets)(
+            conversation_id
+        )
+        for recipient_id in recipient_ids:
             await self.channel_layer.group_send(
                 user_group(recipient_id),
                 {"type": "typing", "conversation": conversation_id, "user": username},
             )
 
-    def _typing_target(self, conversation_id: int) -> tuple[int | None, str]:
-        """The other participant, if they can see the conversation and may hear from me."""
+    def _typing_targets(self, conversation_id: int) -> tuple[list[int], str]:
+        """Who hears me typing: the other side, or every other member of a group."""
         sender = self._fresh_user()
         mine = selectors.participant_get(user=sender, conversation_id=conversation_id)
+        if mine.other_id is None:
+            if not group_send_decision(sender, mine).allowed:
+                raise NotFound("No such conversation.")
+            return selectors.group_typing_targets(participant=mine), sender.username
         theirs_visible = Participant.objects.filter(
             conversation_id=conversation_id, user_id=mine.other_id, hidden=False
         ).exists()
         if not theirs_visible or not dm_decision(sender, mine.other).allowed:
-            return None, sender.username
-        return mine.other_id, sender.username
+            return [], sender.username
+        return [mine.other_id], sender.username
 
     async def on_read(self, content):
         frame = _frame(ReadFrame, content)
@@ -317,16 +325,25 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # request is not synced to its recipient, as it is not pushed (no alert).
         messages = list(
             selectors.messages_shaped(
-                Message.objects.filter(
-                    Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS])
-                    | Q(sender_id=self.user_id),
-                    conversation__participants__user_id=self.user_id,
-                    id__gt=after,
+                selectors.messages_visible_to(user_id=self.user_id, synced=True).filter(
+                    id__gt=after
                 )
-            ).order_by("id")[:size]
+            )
+            .select_related("conversation")
+            .order_by("id")[:size]
         )
         attachments_load(messages)
-        return [message_shape(message) for message in messages]
+        blocked = None
+        payloads = []
+        for message in messages:
+            payload = message_shape(message)
+            if message.conversation.is_group and message.kind == MessageKind.TEXT:
+                if blocked is None:  # one query, only when a group message is in the batch
+                    blocked = selectors.blocked_ids(user=User(pk=self.user_id))
+                if message.sender_id in blocked:
+                    payload = blocked_placeholder(payload)
+            payloads.append(payload)
+        return payloads
 
     # Group events ---------------------------------------------------------------------
 
@@ -340,6 +357,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     async def typing(self, event):
+        await self.send_json(event)
+
+    async def conversation_updated(self, event):
         await self.send_json(event)
 
     async def read(self, event):

@@ -40,6 +40,12 @@ class RequestPending(_Forbidden):
     default_detail = "Wait until they accept your message request before sending more."
 
 
+class GroupFull(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "group_full"
+    default_detail = "This group is full."
+
+
 class MediaNotInRequests(_Forbidden):
     default_code = "media_not_in_requests"
     default_detail = "Photos, videos and voice messages can be sent once they accept your request."

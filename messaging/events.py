@@ -8,10 +8,12 @@ missed one catches up with `sync`.
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Q
 
 from dmsite.realtime import user_group
-from messaging.models import Message, Participant
-from messaging.shapes import message_shape
+from messaging import selectors
+from messaging.models import MemberState, Message, Participant
+from messaging.shapes import blocked_placeholder, message_shape
 
 
 def _send(user_id: int, event: dict) -> None:
@@ -31,18 +33,57 @@ def _send_all(deliveries: list[tuple[int, dict]]) -> None:
     async_to_sync(send_all)()
 
 
-def message_new_on_commit(message: Message, conversations: dict[int, dict]) -> None:
+def message_new_on_commit(
+    message: Message, conversations: dict[int, dict], *, hidden_from=frozenset()
+) -> None:
     """`message.new` to each user of `conversations` (user id → their conversation shape).
 
     Both shapes are built now, from what the send holds, so nothing is queried
-    after commit.
+    after commit. Users in `hidden_from` (they blocked the sender of a group
+    message) get its placeholder.
     """
     payload = message_shape(message)
+    placeholder = blocked_placeholder(payload) if hidden_from else None
     deliveries = [
-        (user_id, {"type": "message.new", "message": payload, "conversation": conversation})
+        (
+            user_id,
+            {
+                "type": "message.new",
+                "message": placeholder if user_id in hidden_from else payload,
+                "conversation": conversation,
+            },
+        )
         for user_id, conversation in conversations.items()
     ]
     transaction.on_commit(lambda: _send_all(deliveries))
+
+
+def _publish_conversation_updated(conversation_id: int, also_user_ids: list[int]) -> None:
+    sides = Participant.objects.filter(conversation_id=conversation_id).filter(
+        Q(state__in=[MemberState.MEMBER, MemberState.INVITED]) | Q(user_id__in=also_user_ids)
+    )
+    told = {side.user_id: side for side in sides}
+    view = selectors.group_view(conversation_id)
+    deliveries = []
+    for user_id in {*told, *also_user_ids}:
+        side = told.get(user_id)
+        conversation = {
+            **view,
+            "folder": side.folder if side else None,
+            "state": side.state if side else MemberState.LEFT,
+        }
+        deliveries.append((user_id, {"type": "conversation.updated", "conversation": conversation}))
+    _send_all(deliveries)
+
+
+def conversation_updated_on_commit(conversation_id: int, *, also_user_ids=()) -> None:
+    """A group's title or members changed: its members and invitees learn it after commit.
+
+    `also_user_ids` (someone removed, or who declined) hear of it this once, and
+    nothing more of the group afterwards.
+    """
+    also = list(also_user_ids)
+    transaction.on_commit(lambda: _publish_conversation_updated(conversation_id, also))
 
 
 def message_deleted_on_commit(message: Message, user_ids: list[int]) -> None:
@@ -90,9 +131,9 @@ def reaction_on_commit(*, message: Message, username: str, emoji: str | None) ->
             "user": username,
             "emoji": emoji,
         }
-        user_ids = Participant.objects.filter(conversation_id=message.conversation_id).values_list(
-            "user_id", flat=True
-        )
+        user_ids = Participant.objects.filter(
+            conversation_id=message.conversation_id, state=MemberState.MEMBER
+        ).values_list("user_id", flat=True)
         _send_all([(user_id, event) for user_id in user_ids])
 
     transaction.on_commit(publish)

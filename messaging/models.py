@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 
@@ -158,6 +160,15 @@ class Participant(models.Model):
     def refresh_inbox_key(self) -> None:
         self.inbox_key = (
             f"{int(self.pinned)}:{self.activity_at:%Y%m%d%H%M%S%f}:{self.conversation_id:020d}"
+        )
+
+    @staticmethod
+    def inbox_key_expression(conversation_id: int, activity_at):
+        """`refresh_inbox_key` as SQL, for updating many sides of a group in one statement."""
+        return Concat(
+            Case(When(pinned=True, then=Value("1")), default=Value("0")),
+            Value(f":{activity_at:%Y%m%d%H%M%S%f}:{conversation_id:020d}"),
+            output_field=models.CharField(),
         )
 
 

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import SlidingWindow
 from messaging.errors import DENIAL_ERRORS
-from messaging.models import Folder, Message, Participant
+from messaging.models import Conversation, Folder, Message, Participant
 from privacy.models import (
+    ADULT_AGE,
     Block,
     DmPreference,
     PrivacySettings,
@@ -104,14 +106,17 @@ def reactions_window() -> SlidingWindow:
     return SlidingWindow("reactions", settings.RATE_REACTIONS)
 
 
-def reaction_decision(user: User, other: User) -> DmDecision:
+def reaction_decision(user: User, other: User | None) -> DmDecision:
     """May `user` react in a conversation with `other`? Blocks decide as for sending.
 
     Rules 1, 3 and 4 of section 2 in their order (SPEC section 11); preferences and
-    requests do not apply: the message is already in the conversation.
+    requests do not apply: the message is already in the conversation. In a group
+    `other` is the message's sender (None: my own message).
     """
     if not user.is_active or user.is_messaging_suspended():
         return _deny("account_suspended")
+    if other is None:
+        return DmDecision(allowed=True)
     blockers = set(
         Block.objects.filter(
             Q(blocker=user, blocked=other) | Q(blocker=other, blocked=user)
@@ -307,21 +312,29 @@ def check_can_dm(
     return dm_decision(sender, recipient, body=body, with_media=with_media).raise_if_denied()
 
 
+def _recipient_key(recipient: User | Conversation) -> str:
+    """A group counts as one recipient of RATE_RECIPIENTS (SPEC section 9)."""
+    if isinstance(recipient, Conversation):
+        return f"group:{recipient.pk}"
+    return str(recipient.pk)
+
+
 def acquire_send_limits(
-    sender: User, recipient: User, decision: DmDecision | None = None
+    sender: User, recipient: User | Conversation, decision: DmDecision | None = None
 ) -> Callable[[], None]:
     """Rule 9 for a send about to happen: record it atomically in every window it counts in.
 
-    Raises RateLimited when a window is full. Returns a function that takes the
-    records back, for a send that then fails. A send that starts a request (the
-    decision says so) also counts towards RATE_REQUESTS.
+    `recipient` is a user, or a group. Raises RateLimited when a window is full.
+    Returns a function that takes the records back, for a send that then fails. A
+    send that starts a request (the decision says so) also counts towards RATE_REQUESTS.
     """
     key = str(sender.pk)
+    member = _recipient_key(recipient)
     # A recipient already in the window was only refreshed by this send: a release leaves it.
-    had_recipient = str(recipient.pk) in recipients_window().state(key).members
+    had_recipient = member in recipients_window().state(key).members
     message_token = messages_window().acquire(key)
     try:
-        recipient_token = recipients_window().acquire(key, str(recipient.pk))
+        recipient_token = recipients_window().acquire(key, member)
     except RateLimited:
         messages_window().release(key, message_token)
         raise
@@ -343,3 +356,109 @@ def acquire_send_limits(
             requests_window(sender).release(key, request_token)
 
     return release
+
+
+# Groups (SPEC section 9) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupAddition:
+    """May the adder add this username to a group; where the group lands for them."""
+
+    username: str
+    user: User | None
+    decision: DmDecision  # `folder`: inbox (joins at once) or requests (an invitation)
+
+
+def _addition_decision(adder: User, user: User | None) -> DmDecision:
+    """The who-may-add rules for one user, in the SPEC's order; the adder already passed."""
+    if user is None or not user.is_active or user.blocked_adder:
+        return _deny("not_found")
+    if user.blocked_by_adder:
+        return _deny("you_blocked_user")
+    preference = user.preference or default_dm_preference(user)
+    friends = user.follows_adder and user.followed_by_adder
+    if not friends or user.age < min_dm_age(user.region) or preference == DmPreference.NO_ONE:
+        return _deny("recipient_not_accepting")
+    # Under 18: an invitation they choose to accept; adults join at once.
+    return DmDecision(
+        allowed=True, folder=Folder.REQUESTS if user.age < ADULT_AGE else Folder.INBOX
+    )
+
+
+def group_add_decisions(adder: User, usernames: list[str]) -> list[GroupAddition]:
+    """May `adder` add each of `usernames` to a group: one query for the whole list.
+
+    The adder passes the sender's own rules (1, 5, 6) first; when they fail, every
+    username gets the adder's denial.
+    """
+    denial = sender_denial(adder)
+    if denial is not None:
+        return [GroupAddition(name, None, _deny(denial)) for name in usernames]
+    lowered = [name.lower() for name in usernames]
+    users = {
+        user.username.lower(): user
+        for user in User.objects.annotate(username_lower=Lower("username"))
+        .filter(username_lower__in=lowered)
+        .exclude(pk=adder.pk)
+        .annotate(
+            blocked_adder=Exists(Block.objects.filter(blocker=OuterRef("pk"), blocked=adder)),
+            blocked_by_adder=Exists(Block.objects.filter(blocker=adder, blocked=OuterRef("pk"))),
+            follows_adder=Exists(Follow.objects.filter(follower=OuterRef("pk"), followee=adder)),
+            followed_by_adder=Exists(
+                Follow.objects.filter(follower=adder, followee=OuterRef("pk"))
+            ),
+            preference=Subquery(
+                PrivacySettings.objects.filter(user=OuterRef("pk")).values("dm_preference")[:1]
+            ),
+        )
+    }
+    return [
+        GroupAddition(name, users.get(low), _addition_decision(adder, users.get(low)))
+        for name, low in zip(usernames, lowered, strict=True)
+    ]
+
+
+def check_can_add_to_group(adder: User, usernames: list[str]) -> list[GroupAddition]:
+    """`group_add_decisions`, raising the first denial, its `detail` naming the user."""
+    additions = group_add_decisions(adder, usernames)
+    for addition in additions:
+        decision = addition.decision
+        if decision.allowed:
+            continue
+        error_class = DENIAL_ERRORS[decision.code]
+        if decision.code in _SENDER_CODES:
+            raise error_class()
+        raise error_class(_ADDITION_DETAILS[decision.code].format(name=addition.username))
+    return additions
+
+
+_SENDER_CODES = {"account_suspended", "phone_required", "age_restricted"}
+_ADDITION_DETAILS = {
+    "not_found": "There is no user named {name}.",
+    "you_blocked_user": "You blocked {name}. Unblock them first.",
+    "recipient_not_accepting": "{name} can't be added to a group by you.",
+}
+
+
+def group_send_decision(sender: User, mine: Participant | None) -> DmDecision:
+    """May `sender`, whose side of a group is `mine` (None: not in it), send there now?
+
+    A current member only; then the sender's own rules and the rate limits. Preferences
+    and requests do not apply: joining was the consent.
+    """
+    if mine is None or not mine.is_member:
+        return _deny("not_found")
+    denial = sender_denial(sender)
+    if denial is not None:
+        return _deny(denial)
+    key = str(sender.pk)
+    wait = max(
+        messages_window().retry_after(key),
+        recipients_window()
+        .state(key)
+        .retry_after(_recipient_key(Conversation(pk=mine.conversation_id))),
+    )
+    if wait > 0:
+        return _deny("rate_limited", wait)
+    return DmDecision(allowed=True, folder=Folder.INBOX)

@@ -35,8 +35,17 @@ def _message_to_react_on(user: User, message_id: int) -> Message:
     ).first()
     if participant is None:
         raise NotFound("No such message.")
-    reaction_decision(user, participant.other).raise_if_denied()
-    return Message.objects.get(pk=message_id)
+    if participant.other_id is not None:
+        reaction_decision(user, participant.other).raise_if_denied()
+        return Message.objects.get(pk=message_id)
+    # A group: a current member, on a message of their history, blocks as with its sender.
+    message = Message.objects.select_related("sender").get(pk=message_id)
+    if not participant.is_member or not participant.sees(message.pk):
+        raise NotFound("No such message.")
+    reaction_decision(
+        user, message.sender if message.sender_id != user.pk else None
+    ).raise_if_denied()
+    return message
 
 
 def reaction_set(*, user: User, message_id: int, emoji) -> Reaction:

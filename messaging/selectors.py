@@ -1,12 +1,12 @@
 """Reads of messaging shaped for their callers, each a fixed number of queries."""
 
-from django.db.models import Max, Prefetch, QuerySet, Sum
+from django.db.models import F, Max, Prefetch, Q, QuerySet, Sum
 
 from accounts.models import User
 from dmsite.errors import NotFound
 from dmsite.fields import MAX_DB_ID
-from messaging.models import Folder, Message, Participant, Reaction
-from privacy.models import PrivacySettings
+from messaging.models import Conversation, Folder, MemberState, Message, Participant, Reaction
+from privacy.models import Block, PrivacySettings
 from privacy.selectors import name_frozen_for
 
 
@@ -88,7 +88,95 @@ def participant_get(*, user: User, conversation_id: int) -> Participant:
 
 
 def message_history(*, participant: Participant) -> QuerySet[Message]:
-    return messages_shaped(Message.objects.filter(conversation_id=participant.conversation_id))
+    """The messages this side sees: in a group, those of its history window."""
+    messages = Message.objects.filter(conversation_id=participant.conversation_id)
+    if participant.other_id is None:
+        messages = messages.filter(id__gte=participant.history_from_id)
+        if participant.history_until_id is not None:
+            messages = messages.filter(id__lte=participant.history_until_id)
+    return messages_shaped(messages)
+
+
+def messages_visible_to(*, user_id: int, synced: bool = False) -> QuerySet[Message]:
+    """Every message of every conversation the user sees, within each side's window.
+
+    `synced`: what `sync` sends, without the filtered requests the user received (they
+    are never pushed either: no alert); their own messages always.
+    """
+    side = Q(
+        conversation__participants__user_id=user_id,
+        conversation__participants__state__in=[MemberState.MEMBER, MemberState.LEFT],
+        id__gte=F("conversation__participants__history_from_id"),
+    ) & (
+        Q(conversation__participants__history_until_id__isnull=True)
+        | Q(id__lte=F("conversation__participants__history_until_id"))
+    )
+    if synced:  # in the same filter(), so on the user's own participant row
+        side &= Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS]) | Q(
+            sender_id=user_id
+        )
+    return Message.objects.filter(side)
+
+
+def group_typing_targets(*, participant: Participant) -> list[int]:
+    """Every other current member, except where a block stands between us (either way)."""
+    me = participant.user_id
+    return list(
+        Participant.objects.filter(
+            conversation_id=participant.conversation_id, state=MemberState.MEMBER, hidden=False
+        )
+        .exclude(user_id=me)
+        .exclude(user_id__in=Block.objects.filter(blocked_id=me).values("blocker_id"))
+        .exclude(user_id__in=Block.objects.filter(blocker_id=me).values("blocked_id"))
+        .values_list("user_id", flat=True)
+    )
+
+
+def blocked_ids(*, user: User) -> set[int]:
+    """The users this user blocked: their group messages reach them as placeholders."""
+    return set(Block.objects.filter(blocker=user).values_list("blocked_id", flat=True))
+
+
+def group_members(conversation_ids) -> dict[int, list[dict]]:
+    """The members and invitees of these groups, owner first then by joining; one query."""
+    members: dict[int, list[dict]] = {conversation_id: [] for conversation_id in conversation_ids}
+    if not members:
+        return members
+    sides = (
+        Participant.objects.filter(
+            conversation_id__in=list(members),
+            state__in=[MemberState.MEMBER, MemberState.INVITED],
+        )
+        .select_related("user")
+        .order_by("conversation_id", "-role", "joined_at", "pk")
+    )
+    for side in sides:
+        members[side.conversation_id].append(
+            {
+                "username": side.user.username,
+                "display_name": side.user.display_name,
+                "role": side.role,
+                "state": side.state,
+            }
+        )
+    return members
+
+
+def member_count(members: list[dict]) -> int:
+    return sum(member["state"] == MemberState.MEMBER for member in members)
+
+
+def group_view(conversation_id: int) -> dict:
+    """A group as every member sees it: what `conversation.updated` carries."""
+    conversation = Conversation.objects.get(pk=conversation_id)
+    members = group_members([conversation_id])[conversation_id]
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "members": members,
+        "member_count": member_count(members),
+    }
 
 
 def unread_total(*, user: User) -> int:
@@ -108,7 +196,9 @@ def last_message_id(*, user: User) -> int:
 
 
 def read_receipts_on(*, participant: Participant) -> bool:
-    """Both participants turned read receipts on (off by default, as on TikTok)."""
+    """Both participants turned read receipts on (off by default, as on TikTok); never in groups."""
+    if participant.other_id is None:
+        return False
     return (
         PrivacySettings.objects.filter(
             user__in=[participant.user_id, participant.other_id], read_receipts=True

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -21,9 +21,18 @@ from dmsite.errors import InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, selectors
 from messaging.errors import CannotMessageSelf, EmptyMessage, MessageTooLong
-from messaging.models import Conversation, Folder, Message, Participant, Reaction
-from messaging.policy import acquire_send_limits, check_can_dm
-from messaging.shapes import conversation_event_shape
+from messaging.models import (
+    Conversation,
+    Folder,
+    MemberState,
+    Message,
+    MessageKind,
+    Participant,
+    Reaction,
+)
+from messaging.policy import acquire_send_limits, check_can_dm, group_send_decision
+from messaging.shapes import conversation_event_shape, group_event_shape
+from privacy.models import Block
 from privacy.selectors import is_blocked
 
 CLIENT_ID_MAX_LENGTH = 64
@@ -76,7 +85,11 @@ def reply_to_clean(reply_to) -> int | None:
     return reply_to
 
 
-def _quoted_message(conversation: Conversation, reply_to: int | None) -> Message | None:
+def _quoted_message(
+    conversation: Conversation, reply_to: int | None, *, side: Participant | None = None
+) -> Message | None:
+    """The message `reply_to` names, of this conversation (and, in a group, of `side`'s
+    history window)."""
     if reply_to is None:
         return None
     quoted = (
@@ -84,7 +97,7 @@ def _quoted_message(conversation: Conversation, reply_to: int | None) -> Message
         .select_related("sender")
         .first()
     )
-    if quoted is None:
+    if quoted is None or (side is not None and not side.sees(quoted.pk)):
         message = "reply_to must name a message of this conversation."
         raise InvalidInput(message, fields={"reply_to": [message]})
     return quoted
@@ -113,23 +126,35 @@ def conversation_open(*, user: User, other: User) -> tuple[Participant, bool]:
 
 
 def message_send(
-    *, sender: User, recipient: User | None, body, client_id=None, reply_to=None, attachments=None
+    *,
+    sender: User,
+    recipient: User | None = None,
+    body,
+    client_id=None,
+    reply_to=None,
+    attachments=None,
+    conversation: Conversation | None = None,
 ) -> tuple[Message, bool]:
-    """Send `body` to `recipient` (None: no such user), quoting `reply_to`; (message, created).
+    """Send `body` to `recipient` (None: no such user), or into a group; (message, created).
 
-    `attachments` are ids of the sender's own unsent uploads (SPEC section 10); with
-    them the body may be empty. The same `client_id` from the same sender returns the
-    stored message with created False: a retry never makes a duplicate. A denied or
-    invalid send writes nothing and counts nothing towards the rate limits.
+    A group is named by `conversation`; a direct conversation by its `recipient`.
+    `reply_to` quotes a message of the same conversation. `attachments` are ids of
+    the sender's own unsent uploads (SPEC section 10); with them the body may be
+    empty. The same `client_id` from the same sender returns the stored message with
+    created False: a retry never makes a duplicate. A denied or invalid send writes
+    nothing and counts nothing towards the rate limits.
     """
     attachment_ids = attachment_ids_clean(attachments)
     text = message_body_clean(body, optional=bool(attachment_ids))
     client_id = client_id_clean(client_id)
     reply_to = reply_to_clean(reply_to)
+    group = conversation if conversation is not None and conversation.is_group else None
     if client_id:
-        stored = _stored_retry(sender, recipient, client_id)
+        stored = _stored_retry(sender, recipient, client_id, group=group)
         if stored is not None:
             return stored, False
+    if group is not None:
+        return _group_send(sender, group, text, client_id, reply_to, attachment_ids)
     if recipient is None or recipient.pk == sender.pk:
         check_can_dm(sender, recipient)  # always denied: there is no conversation to lock
     with transaction.atomic():
@@ -156,7 +181,9 @@ def message_send(
     return message, True
 
 
-def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Message | None:
+def _stored_retry(
+    sender: User, recipient: User | None, client_id: str, *, group: Conversation | None = None
+) -> Message | None:
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
         .select_related("sender", "conversation", "reply_to__sender")
@@ -164,8 +191,12 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     )
     if stored is None:
         return None
-    pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
-    if recipient is None or pair != {sender.pk, recipient.pk}:
+    if group is not None:
+        same = stored.conversation_id == group.pk
+    else:
+        pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
+        same = recipient is not None and pair == {sender.pk, recipient.pk}
+    if not same:
         raise InvalidInput(
             "This client_id was already used for another conversation.",
             fields={"client_id": ["Already used for another conversation."]},
@@ -173,15 +204,28 @@ def _stored_retry(sender: User, recipient: User | None, client_id: str) -> Messa
     return stored
 
 
-def _write_message(
-    conversation, sender, recipient, text, client_id, decision, quoted, uploads
+def message_insert(
+    conversation,
+    sender,
+    text,
+    *,
+    client_id="",
+    kind=MessageKind.TEXT,
+    now=None,
+    quoted=None,
+    uploads=(),
 ) -> Message | None:
-    now = timezone.now()
+    """Append a message with the conversation's next `seq`: None for a `client_id` retry.
+
+    The caller holds the lock that serializes the conversation's writes.
+    """
+    now = now or timezone.now()
     try:
         with transaction.atomic():
             message = Message.objects.create(
                 conversation=conversation,
                 seq=conversation.last_seq + 1,
+                kind=kind,
                 sender=sender,
                 body=text,
                 client_id=client_id,
@@ -202,6 +246,18 @@ def _write_message(
     conversation.last_message = message
     conversation.last_message_at = now
     conversation.save(update_fields=["last_seq", "last_message", "last_message_at"])
+    return message
+
+
+def _write_message(
+    conversation, sender, recipient, text, client_id, decision, quoted, uploads
+) -> Message | None:
+    now = timezone.now()
+    message = message_insert(
+        conversation, sender, text, client_id=client_id, now=now, quoted=quoted, uploads=uploads
+    )
+    if message is None:
+        return None
 
     # Writing back is a reply: the sender's side is in their inbox, visible again.
     mine = _participant_for(conversation, sender, recipient)
@@ -234,6 +290,101 @@ def _write_message(
         },
     )
     return message
+
+
+def group_lock(conversation_id: int, also=()) -> tuple[Conversation, list[Participant]]:
+    """Lock a group, then its current members' rows and `also`'s; (group, current members).
+
+    Every write of a group (sends, joins, removals, renames) holds this lock, so its
+    `seq` has no gaps; and, as for direct sends, the members' user rows, so the ids of
+    the messages a user can see are handed out in commit order (`sync` is exact). The
+    users are locked in one statement, in id order, so no two writers deadlock.
+    """
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    members = list(
+        Participant.objects.filter(conversation=conversation, state=MemberState.MEMBER)
+        .select_related("user")
+        .order_by("joined_at", "pk")
+    )
+    User.objects.lock_rows(*(member.user for member in members), *also)
+    return conversation, members
+
+
+def group_sides_touch(conversation: Conversation, now, **changes) -> None:
+    """The group rises to the top of its current members' lists, visible again; one UPDATE."""
+    Participant.objects.filter(conversation=conversation, state=MemberState.MEMBER).update(
+        hidden=False,
+        activity_at=now,
+        inbox_key=Participant.inbox_key_expression(conversation.pk, now),
+        **changes,
+    )
+
+
+def _group_send(sender: User, group: Conversation, text, client_id, reply_to, attachment_ids):
+    with transaction.atomic():
+        conversation, members = group_lock(group.pk)
+        mine = next((member for member in members if member.user_id == sender.pk), None)
+        group_send_decision(sender, mine).raise_if_denied()
+        quoted = _quoted_message(conversation, reply_to, side=mine)
+        uploads = attachments_for_send(sender=sender, ids=attachment_ids)
+        release_limits = acquire_send_limits(sender, conversation)
+        try:
+            now = timezone.now()
+            message = message_insert(
+                conversation,
+                sender,
+                text,
+                client_id=client_id,
+                now=now,
+                quoted=quoted,
+                uploads=uploads,
+            )
+            if message is not None:
+                _group_fan_out(conversation, message, members, now)
+        except BaseException:
+            release_limits()
+            raise
+    if message is None:  # a parallel retry with the same client_id stored it first
+        return _stored_retry(sender, None, client_id, group=conversation), False
+    return message, True
+
+
+def _group_fan_out(conversation, message, members, now) -> None:
+    """Every member's side rises and counts it unread (the sender's and blockers' do not).
+
+    Members who blocked the sender get a placeholder, so their `seq` has no gap.
+    """
+    hidden_from = set(
+        Block.objects.filter(
+            blocked_id=message.sender_id, blocker_id__in=[member.user_id for member in members]
+        ).values_list("blocker_id", flat=True)
+    )
+    counted = {
+        member.user_id
+        for member in members
+        if member.user_id != message.sender_id and member.user_id not in hidden_from
+    }
+    group_sides_touch(
+        conversation,
+        now,
+        unread_count=Case(
+            When(user_id__in=counted, then=F("unread_count") + 1),
+            default=F("unread_count"),
+            output_field=Participant._meta.get_field("unread_count"),
+        ),
+    )
+    events.message_new_on_commit(
+        message,
+        {
+            member.user_id: group_event_shape(
+                conversation=conversation,
+                folder=member.folder,
+                unread_count=member.unread_count + (member.user_id in counted),
+            )
+            for member in members
+        },
+        hidden_from=hidden_from,
+    )
 
 
 def conversation_accept(*, participant: Participant) -> Participant:
@@ -273,7 +424,23 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
     with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         read_up_to = max(locked.last_read_message_id, read_up_to)
-        unread = 0 if locked.folder == Folder.FILTERED else _unread_after(participant, read_up_to)
+        unread = (
+            selectors.message_history(participant=locked)
+            .filter(
+                id__gt=read_up_to,
+                kind=MessageKind.TEXT,  # system lines are not counted
+                unsent_at__isnull=True,  # a tombstone is nothing to read
+            )
+            .exclude(sender_id=participant.user_id)
+        )
+        if participant.other_id is None:  # a blocked sender's placeholders are not counted
+            unread = unread.exclude(
+                sender_id__in=Block.objects.filter(blocker_id=participant.user_id).values(
+                    "blocked_id"
+                )
+            )
+        # A filtered request has no unread count until it is accepted.
+        unread = 0 if locked.folder == Folder.FILTERED else unread.count()
         # A user I blocked keeps seeing my read position as it was before the block.
         shown = not _blocks_other(participant)
         position = {"read_shown_message_id": read_up_to} if shown else {}
@@ -353,7 +520,14 @@ def message_erase(*, message: Message) -> Message:
         last_read_message_id__lt=message.pk,
         unread_count__gt=0,
     ).exclude(user_id=message.sender_id).update(unread_count=F("unread_count") - 1)
-    events.message_deleted_on_commit(
-        message, [message.conversation.user_low_id, message.conversation.user_high_id]
-    )
+    conversation = message.conversation
+    if conversation.is_group:
+        told = list(
+            Participant.objects.filter(
+                conversation=conversation, state=MemberState.MEMBER
+            ).values_list("user_id", flat=True)
+        )
+    else:
+        told = [conversation.user_low_id, conversation.user_high_id]
+    events.message_deleted_on_commit(message, told)
     return message

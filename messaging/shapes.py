@@ -75,6 +75,22 @@ def message_shape(
     return data
 
 
+def blocked_placeholder(data: dict) -> dict:
+    """A group message from someone the viewer blocked: its place in `seq`, nothing of it."""
+    return {**data, "body": "", "attachments": [], "blocked": True}
+
+
+def group_event_shape(*, conversation, folder: str, unread_count: int) -> dict:
+    """`conversation_event_shape` for a group: its title instead of the other user."""
+    return {
+        "id": conversation.pk,
+        "kind": conversation.kind,
+        "title": conversation.title,
+        "folder": folder,
+        "unread_count": unread_count,
+    }
+
+
 def conversation_event_shape(
     *, conversation_id: int, folder: str, unread_count: int, other: User, muted: bool = False
 ) -> dict:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from messaging import views
+from messaging import group_views, views
 
 app_name = "messaging"
 
@@ -16,6 +16,14 @@ urlpatterns = [
     path("c/<int:conversation_id>/send", views.conversation_send, name="send"),
     path("c/<int:conversation_id>/accept", views.conversation_accept, name="accept"),
     path("c/<int:conversation_id>/delete", views.conversation_delete, name="delete"),
+    path("new-group", group_views.group_new, name="group_new"),
+    path("c/<int:conversation_id>/members", group_views.group_add, name="group_add"),
+    path(
+        "c/<int:conversation_id>/members/<str:username>/remove",
+        group_views.group_remove,
+        name="group_remove",
+    ),
+    path("c/<int:conversation_id>/rename", group_views.group_rename, name="group_rename"),
     path("u/<str:username>", views.profile, name="profile"),
     path("u/<str:username>/message", views.open_chat, name="open_chat"),
 ]

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST
 from attachments.selectors import attachments_load
 from dmsite.errors import ApiError, NotFound
 from dmsite.fields import db_id_from_text
-from messaging import selectors, services
+from messaging import groups, selectors, services
 from messaging.errors import DENIAL_ERRORS
 from messaging.forms import MessageForm, SearchForm
-from messaging.models import Folder
+from messaging.models import Folder, MemberState
 from messaging.policy import DmDecision, dm_decision
 from messaging.shapes import message_shape
 from privacy.selectors import (
@@ -83,6 +83,8 @@ def _folder_page(request, folder: str):
         before = ""
     page = list(conversations[: INBOX_PAGE + 1])
     next_before = page[INBOX_PAGE - 1].inbox_key if len(page) > INBOX_PAGE else ""
+    page = page[: INBOX_PAGE + 1]
+    _rows_shown(page, request.user)
     context = {
         "folder": folder,
         "conversations": page[:INBOX_PAGE],
@@ -99,6 +101,27 @@ def _folder_page(request, folder: str):
             user=request.user, folder=Folder.FILTERED
         ).count()
     return render(request, "messaging/inbox.html", context)
+
+
+def _rows_shown(page: list, viewer) -> None:
+    """What each inbox row shows: a group's name and members (one query for the page), and
+    the last message as this side sees it (none past a member's leaving, a placeholder
+    for someone they blocked)."""
+    from messaging.group_views import group_name
+
+    group_ids = [row.conversation_id for row in page if row.other_id is None]
+    members = selectors.group_members(group_ids)
+    blocked = selectors.blocked_ids(user=viewer) if group_ids else set()
+    for row in page:
+        last = row.conversation.last_message
+        row.shown_last = last if last is not None and row.sees(last.pk) else None
+        if row.other_id is None:
+            row.group_members = members[row.conversation_id]
+            row.group_name = group_name(row.conversation, row.group_members, viewer)
+            if row.shown_last is not None:
+                row.shown_last.blocked = (
+                    row.shown_last.kind == "text" and row.shown_last.sender_id in blocked
+                )
 
 
 @login_required
@@ -138,6 +161,10 @@ def _history(participant, before: int | None) -> tuple[list, bool]:
 
 
 def _conversation_page(request, participant, form: MessageForm | None = None):
+    if participant.other_id is None:
+        from messaging.group_views import group_page
+
+        return group_page(request, participant, form)
     # Opening a conversation reads it (as in TikTok's app): the unread badge drops.
     if participant.unread_count:
         services.conversation_mark_read(
@@ -188,7 +215,9 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
 def _pane_conversations(user, participant) -> list:
     """The inbox (or requests) list shown beside a chat on wide screens."""
     folder = Folder.REQUESTS if participant.folder == Folder.REQUESTS else Folder.INBOX
-    return list(selectors.conversation_list_for_user(user=user, folder=folder)[:INBOX_PAGE])
+    page = list(selectors.conversation_list_for_user(user=user, folder=folder)[:INBOX_PAGE])
+    _rows_shown(page, user)
+    return page
 
 
 @login_required
@@ -207,6 +236,7 @@ def conversation_send(request, conversation_id: int):
             services.message_send(
                 sender=request.user,
                 recipient=participant.other,
+                conversation=participant.conversation,
                 body=form.cleaned_data["body"],
                 client_id=form.cleaned_data["client_id"] or None,
                 attachments=form.cleaned_data["attachments"] or None,
@@ -222,7 +252,13 @@ def conversation_send(request, conversation_id: int):
 @require_POST
 def conversation_accept(request, conversation_id: int):
     participant = _participant_or_404(request.user, conversation_id)
-    services.conversation_accept(participant=participant)
+    if participant.other_id is None:  # a group invitation: join
+        try:
+            groups.group_invitation_accept(participant=participant)
+        except NotFound:
+            raise Http404("No such invitation.") from None
+    else:
+        services.conversation_accept(participant=participant)
     return redirect("messaging:conversation", conversation_id)
 
 
@@ -231,6 +267,10 @@ def conversation_accept(request, conversation_id: int):
 def conversation_delete(request, conversation_id: int):
     """Delete for me: the chat leaves my inbox until a new message arrives."""
     participant = _participant_or_404(request.user, conversation_id)
+    if participant.state == MemberState.INVITED:
+        groups.group_invitation_decline(participant=participant)
+        messages.success(request, "Invitation declined.")
+        return redirect("messaging:requests")
     services.conversation_hide(participant=participant)
     messages.success(request, "Chat deleted.")
     folder_pages = {Folder.REQUESTS: "messaging:requests", Folder.FILTERED: "messaging:filtered"}

@@ -141,6 +141,16 @@ class ReportAdmin(admin.ModelAdmin):
                 user["display_name"],
                 user["bio"] or "no bio",
             )
+        if "members" in snapshot:
+            header = format_html(
+                "<p><strong>Group {}</strong> ({} members): {}</p>",
+                snapshot["title"] or "without a title",
+                len(snapshot["members"]),
+                ", ".join(
+                    f"{member['username']} ({member['role']}, {member['state']})"
+                    for member in snapshot["members"]
+                ),
+            )
         if not shown:
             return header or "No messages."
         return format_html(

@@ -13,7 +13,8 @@ from accounts.services import user_deactivate
 from dmsite.errors import InvalidInput, NotFound
 from dmsite.fields import MAX_DB_ID
 from dmsite.ratelimit import SlidingWindow
-from messaging.models import Conversation, Message, Participant
+from messaging.models import Conversation, Message, MessageKind, Participant
+from messaging.selectors import messages_visible_to
 from messaging.services import message_erase
 from moderation import snapshots
 from moderation.errors import CannotReportSelf
@@ -31,7 +32,8 @@ class _Target:
 
 def _message_target(reporter: User, message_id: int) -> _Target:
     message = (
-        Message.objects.filter(pk=message_id, conversation__participants__user=reporter)
+        messages_visible_to(user_id=reporter.pk)
+        .filter(pk=message_id)
         .select_related("sender", "conversation__user_low", "conversation__user_high")
         .first()
     )
@@ -48,9 +50,31 @@ def _conversation_target(reporter: User, conversation_id: int) -> _Target:
     )
     if side is None:
         raise NotFound("No such conversation.")
-    return _Target(
-        side.conversation_id, side.other, snapshots.conversation_snapshot(side.conversation)
+    conversation = side.conversation
+    offender = side.other if not conversation.is_group else _group_offender(reporter, conversation)
+    return _Target(side.conversation_id, offender, snapshots.conversation_snapshot(conversation))
+
+
+def _group_offender(reporter: User, conversation: Conversation) -> User:
+    """Whom a group's report is filed against: the last other person who wrote there, else
+    its owner (the reporter's being the owner: the earliest other member). Moderators see
+    every member in the snapshot."""
+    last = (
+        Message.objects.filter(conversation=conversation, kind=MessageKind.TEXT)
+        .exclude(sender=reporter)
+        .select_related("sender")
+        .order_by("-id")
+        .first()
     )
+    if last is not None:
+        return last.sender
+    others = (
+        Participant.objects.filter(conversation=conversation)
+        .exclude(user=reporter)
+        .select_related("user")
+        .order_by("-role", "joined_at", "pk")
+    )
+    return others.first().user
 
 
 def _user_target(reporter: User, user_ref: int | str) -> _Target:

@@ -2,6 +2,7 @@
 
 from accounts.models import User
 from messaging.models import Conversation, Message
+from messaging.selectors import group_members
 from messaging.shapes import message_shape
 
 SNAPSHOT_MESSAGES = 20
@@ -27,7 +28,14 @@ def _user(user: User) -> dict:
 
 
 def _participants(conversation: Conversation) -> list[str]:
+    if conversation.is_group:
+        return [member["username"] for member in _members(conversation)]
     return [conversation.user_low.username, conversation.user_high.username]
+
+
+def _members(conversation: Conversation) -> list[dict]:
+    """A group's members and invitees (username, display name, role, state) right now."""
+    return group_members([conversation.pk])[conversation.pk]
 
 
 def message_snapshot(message: Message) -> dict:
@@ -39,11 +47,16 @@ def message_snapshot(message: Message) -> dict:
 
 
 def conversation_snapshot(conversation: Conversation) -> dict:
-    return {
+    """The last messages; for a group also its kind, title and member list."""
+    snapshot = {
         "conversation": conversation.pk,
         "participants": _participants(conversation),
         "messages": _recent_messages(conversation.pk),
     }
+    if conversation.is_group:
+        snapshot.update(kind=conversation.kind, title=conversation.title)
+        snapshot["members"] = _members(conversation)
+    return snapshot
 
 
 def user_snapshot(user: User, conversation: Conversation | None) -> dict:

@@ -5,8 +5,10 @@ from rest_framework import serializers
 
 from attachments.api.serializers import AttachmentSerializer
 from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
-from messaging.models import Folder, MessageKind, Participant
-from messaging.shapes import message_shape
+from messaging.groups import TITLE_MAX_LENGTH
+from messaging.models import ConversationKind, Folder, MemberState, MessageKind, Participant, Role
+from messaging.selectors import member_count
+from messaging.shapes import blocked_placeholder, message_shape
 
 
 class QuotedMessageSerializer(serializers.Serializer):
@@ -44,13 +46,21 @@ class MessageSerializer(serializers.Serializer):
     reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
     reactions = ReactionSerializer(many=True, read_only=True)
     seen = serializers.BooleanField(read_only=True, required=False)
+    blocked = serializers.BooleanField(
+        read_only=True, required=False, help_text="A group message from someone you blocked."
+    )
 
     def to_representation(self, message):
-        return message_shape(
+        data = message_shape(
             message,
             viewer_id=self.context.get("viewer_id"),
             seen_up_to=self.context.get("seen_up_to"),
         )
+        if message.kind == MessageKind.TEXT and message.sender_id in self.context.get(
+            "placeholder_senders", ()
+        ):
+            return blocked_placeholder(data)
+        return data
 
 
 class OtherUserSerializer(serializers.Serializer):
@@ -65,13 +75,29 @@ class RequestContextSerializer(serializers.Serializer):
     mutual_friends = serializers.IntegerField()
 
 
+class MemberSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    state = serializers.ChoiceField(choices=[MemberState.MEMBER, MemberState.INVITED])
+
+
 class ConversationSerializer(serializers.Serializer):
-    """One user's side of a conversation; `can_send` comes from the DM policy."""
+    """One user's side of a conversation; `can_send` comes from the DM policy.
+
+    The context holds the policy's `decisions` (direct) and `can_send_groups`, the
+    groups' `members`, and the senders whose group messages the viewer sees as
+    placeholders (`placeholder_senders`).
+    """
 
     id = serializers.IntegerField(source="conversation_id")
-    other_user = OtherUserSerializer(source="other")
+    kind = serializers.ChoiceField(choices=ConversationKind.choices, source="conversation.kind")
+    other_user = OtherUserSerializer(source="other", allow_null=True)
+    title = serializers.SerializerMethodField()
+    members = serializers.SerializerMethodField()
+    member_count = serializers.SerializerMethodField()
     folder = serializers.ChoiceField(choices=Folder.choices)
-    last_message = MessageSerializer(source="conversation.last_message", allow_null=True)
+    last_message = serializers.SerializerMethodField()
     unread_count = serializers.IntegerField()
     muted = serializers.BooleanField()
     pinned = serializers.BooleanField()
@@ -81,7 +107,33 @@ class ConversationSerializer(serializers.Serializer):
         help_text="Requests and filtered only (else null): who is writing to you."
     )
 
+    def get_title(self, participant: Participant) -> str | None:
+        return participant.conversation.title if participant.other_id is None else None
+
+    @extend_schema_field(MemberSerializer(many=True, allow_null=True))
+    def get_members(self, participant: Participant) -> list[dict] | None:
+        if participant.other_id is not None:
+            return None
+        return self.context["members"][participant.conversation_id]
+
+    def get_member_count(self, participant: Participant) -> int:
+        if participant.other_id is not None:
+            return 2
+        return member_count(self.context["members"][participant.conversation_id])
+
+    @extend_schema_field(MessageSerializer(allow_null=True))
+    def get_last_message(self, participant: Participant) -> dict | None:
+        message = participant.conversation.last_message
+        if message is None or not participant.sees(message.pk):
+            return None
+        context = {"viewer_id": participant.user_id}
+        if participant.other_id is None:
+            context["placeholder_senders"] = self.context["placeholder_senders"]
+        return MessageSerializer(message, context=context).data
+
     def get_can_send(self, participant: Participant) -> bool:
+        if participant.other_id is None:
+            return participant.is_member and self.context["can_send_groups"]
         return self.context["decisions"][participant.other_id].allowed
 
     @extend_schema_field(RequestContextSerializer(allow_null=True))
@@ -95,12 +147,34 @@ class FolderQuerySerializer(serializers.Serializer):
 
 
 class ConversationOpenSerializer(serializers.Serializer):
-    username = StrictCharField(max_length=64)
+    """A direct conversation (`username`) or a new group (`usernames`, `title`)."""
+
+    username = StrictCharField(max_length=64, required=False)
+    usernames = serializers.ListField(
+        child=StrictCharField(max_length=64),
+        required=False,
+        help_text="2 or more other people: a new group.",
+    )
+    title = StrictCharField(max_length=TITLE_MAX_LENGTH, required=False, allow_blank=True)
+
+    def validate(self, data):
+        if ("username" in data) == ("usernames" in data):
+            raise serializers.ValidationError("Give either `username` or `usernames`.")
+        if "title" in data and "usernames" not in data:
+            raise serializers.ValidationError("Only a group has a title.")
+        return data
 
 
 class ConversationUpdateSerializer(serializers.Serializer):
     muted = StrictBooleanField(required=False)
     pinned = StrictBooleanField(required=False)
+    title = StrictCharField(
+        max_length=TITLE_MAX_LENGTH, required=False, allow_blank=True, help_text="Groups only."
+    )
+
+
+class MembersAddSerializer(serializers.Serializer):
+    usernames = serializers.ListField(child=StrictCharField(max_length=64), min_length=1)
 
 
 class ReadSerializer(serializers.Serializer):

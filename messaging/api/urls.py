@@ -18,6 +18,16 @@ urlpatterns = [
         name="conversation-accept",
     ),
     path(
+        "conversations/<int:conversation_id>/members",
+        views.ConversationMembersView.as_view(),
+        name="conversation-members",
+    ),
+    path(
+        "conversations/<int:conversation_id>/members/<str:username>",
+        views.ConversationMemberView.as_view(),
+        name="conversation-member",
+    ),
+    path(
         "conversations/<int:conversation_id>/read",
         views.ConversationReadView.as_view(),
         name="conversation-read",

@@ -11,14 +11,16 @@ from rest_framework.views import APIView
 from accounts.api.serializers import MeSerializer
 from accounts.api.views import MeView as AccountsMeView
 from attachments.selectors import attachments_load
+from dmsite.errors import InvalidInput, PermissionDeniedError
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import export, reactions, selectors, services
+from messaging import export, groups, reactions, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
     FolderQuerySerializer,
+    MembersAddSerializer,
     MessageCreateSerializer,
     MessageSerializer,
     MessageToSerializer,
@@ -26,7 +28,7 @@ from messaging.api.serializers import (
     ReactionSetSerializer,
     ReadSerializer,
 )
-from messaging.models import Folder
+from messaging.models import Folder, MemberState
 from messaging.policy import dm_decision, dm_decisions, sender_denial
 from privacy.api.serializers import ProfileSerializer
 from privacy.api.views import ProfileView as PrivacyProfileView
@@ -40,14 +42,22 @@ class InboxPagination(NewestFirstPagination):
 
 
 def conversation_data(participants, viewer) -> list[dict] | dict:
-    """Serialize one participant or a page of them, with `can_send` decided in bulk."""
+    """Serialize one participant or a page of them; the policy and members in bulk."""
     many = isinstance(participants, list)
     page = participants if many else [participants]
-    decisions = dm_decisions(viewer, [participant.other for participant in page])
-    senders = [p.other for p in page if p.folder in (Folder.REQUESTS, Folder.FILTERED)]
+    direct = [participant.other for participant in page if participant.other_id is not None]
+    groups = [participant.conversation_id for participant in page if participant.other_id is None]
+    senders = [
+        p.other
+        for p in page
+        if p.other_id is not None and p.folder in (Folder.REQUESTS, Folder.FILTERED)
+    ]
     context = {
-        "decisions": decisions,
         "request_contexts": request_contexts(viewer=viewer, senders=senders),
+        "decisions": dm_decisions(viewer, direct) if direct else {},
+        "members": selectors.group_members(groups),
+        "placeholder_senders": selectors.blocked_ids(user=viewer) if groups else set(),
+        "can_send_groups": sender_denial(viewer) is None if groups else False,
     }
     attachments_load(participant.conversation.last_message for participant in page)
     serializer = ConversationSerializer(page, many=True, context=context)
@@ -57,11 +67,21 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
 def message_data(message, participant=None) -> dict:
     context = {"viewer_id": message.sender_id}
     if participant is not None:
-        context = {
-            "viewer_id": participant.user_id,
-            "seen_up_to": selectors.seen_up_to(participant=participant),
-        }
+        context = _history_context(participant)
     return MessageSerializer(message, context=context).data
+
+
+def _history_context(participant) -> dict:
+    """How messages look to this side: `seen` (direct), placeholders (groups)."""
+    if participant.other_id is None:
+        return {
+            "viewer_id": participant.user_id,
+            "placeholder_senders": selectors.blocked_ids(user=participant.user),
+        }
+    return {
+        "viewer_id": participant.user_id,
+        "seen_up_to": selectors.seen_up_to(participant=participant),
+    }
 
 
 def _participant(request, conversation_id: int):
@@ -87,8 +107,16 @@ class ConversationListView(generics.GenericAPIView):
         responses={200: ConversationSerializer, 201: ConversationSerializer},
     )
     def post(self, request):
-        username = request_data(ConversationOpenSerializer, request)["username"]
-        other = user_get_visible(viewer=request.user, username=username)
+        data = request_data(ConversationOpenSerializer, request)
+        if "usernames" in data:
+            participant = groups.group_create(
+                creator=request.user, usernames=data["usernames"], title=data.get("title")
+            )
+            participant = _participant(request, participant.conversation_id)
+            return Response(
+                conversation_data(participant, request.user), status=status.HTTP_201_CREATED
+            )
+        other = user_get_visible(viewer=request.user, username=data["username"])
         participant, created = services.conversation_open(user=request.user, other=other)
         participant = _participant(request, participant.conversation_id)
         return Response(
@@ -105,24 +133,59 @@ class ConversationDetailView(APIView):
     @extend_schema(request=ConversationUpdateSerializer, responses=ConversationSerializer)
     def patch(self, request, conversation_id):
         changes = request_data(ConversationUpdateSerializer, request)
-        participant = services.conversation_update(
-            participant=_participant(request, conversation_id), **changes
-        )
+        participant = _participant(request, conversation_id)
+        title = changes.pop("title", None)
+        if title is not None:
+            if participant.other_id is not None:
+                raise InvalidInput(
+                    "Only a group has a title.", fields={"title": ["Only a group has a title."]}
+                )
+            participant = groups.group_rename(
+                actor=request.user, participant=participant, title=title
+            )
+        participant = services.conversation_update(participant=participant, **changes)
         return Response(conversation_data(participant, request.user))
 
     @extend_schema(responses={204: None})
     def delete(self, request, conversation_id):
-        services.conversation_hide(participant=_participant(request, conversation_id))
+        participant = _participant(request, conversation_id)
+        if participant.state == MemberState.INVITED:
+            groups.group_invitation_decline(participant=participant)
+        else:
+            services.conversation_hide(participant=participant)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ConversationAcceptView(APIView):
     @extend_schema(request=None, responses=ConversationSerializer)
     def post(self, request, conversation_id):
-        participant = services.conversation_accept(
-            participant=_participant(request, conversation_id)
-        )
+        participant = _participant(request, conversation_id)
+        if participant.other_id is None:
+            groups.group_invitation_accept(participant=participant)
+            participant = _participant(request, conversation_id)
+        else:
+            participant = services.conversation_accept(participant=participant)
         return Response(conversation_data(participant, request.user))
+
+
+class ConversationMembersView(APIView):
+    @extend_schema(request=MembersAddSerializer, responses=ConversationSerializer)
+    def post(self, request, conversation_id):
+        usernames = request_data(MembersAddSerializer, request)["usernames"]
+        groups.group_members_add(
+            adder=request.user, conversation_id=conversation_id, usernames=usernames
+        )
+        return Response(conversation_data(_participant(request, conversation_id), request.user))
+
+
+class ConversationMemberView(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, conversation_id, username):
+        _participant(request, conversation_id)
+        groups.group_member_remove(
+            actor=request.user, conversation_id=conversation_id, username=username
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ConversationReadView(APIView):
@@ -142,12 +205,11 @@ class ConversationMessagesView(generics.GenericAPIView):
     @extend_schema(responses=MessageSerializer(many=True))
     def get(self, request, conversation_id):
         participant = _participant(request, conversation_id)
+        if participant.state == MemberState.INVITED:
+            raise PermissionDeniedError("Join the group to see its messages.")
         page = self.paginate_queryset(selectors.message_history(participant=participant))
         attachments_load(page)
-        context = {
-            "viewer_id": request.user.pk,
-            "seen_up_to": selectors.seen_up_to(participant=participant),
-        }
+        context = _history_context(participant)
         return self.get_paginated_response(MessageSerializer(page, many=True, context=context).data)
 
     @extend_schema(
@@ -159,6 +221,7 @@ class ConversationMessagesView(generics.GenericAPIView):
         message, created = services.message_send(
             sender=request.user,
             recipient=participant.other,
+            conversation=participant.conversation,
             body=data.get("body"),
             client_id=data.get("client_id"),
             attachments=data.get("attachments"),

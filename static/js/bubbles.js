@@ -149,6 +149,13 @@
    * A message being sent has no id yet: it is drawn with `pending`.
    */
   function render(message, context) {
+    if (message.kind === "system") {
+      // A group's event ("ann added bob"): a centred line, not a bubble.
+      var line = element("li", "msg-system", message.body);
+      line.dataset.id = String(message.id);
+      line.dataset.seq = String(message.seq);
+      return line;
+    }
     var mine = message.sender === context.me;
     var item = element("li", "msg " + (mine ? "msg--mine" : "msg--theirs"));
     item.dataset.sender = message.sender;
@@ -162,6 +169,9 @@
       item.append(context.avatarOf(message.sender));
     }
     var stack = element("div", "msg__stack");
+    if (context.isGroup && !mine) {
+      stack.append(element("span", "msg__sender", context.nameOf(message.sender)));
+    }
     if (message.reply_to) {
       stack.append(quote(message.reply_to, context));
     }
@@ -173,7 +183,11 @@
     var row = element("div", "msg__row");
     var body = element("p", "msg__body");
     body.hidden = Boolean(media) && !message.body && !message.unsent;
-    if (message.unsent) {
+    if (message.blocked) {
+      // A group message from someone I blocked: its place in the timeline, nothing of it.
+      item.classList.add("msg--unsent");
+      body.append(document.createTextNode("Message from someone you blocked"));
+    } else if (message.unsent) {
       item.classList.add("msg--unsent");
       body.append(document.createTextNode("Message unsent"));
     } else {

@@ -58,21 +58,29 @@
 
   var element = dm.element;
 
+  var isGroup = root.dataset.group === "1"; // names from the members sheet, system lines
+
   function nameOf(username) {
+    if (isGroup) {
+      var row = document.querySelector('[data-member="' + CSS.escape(username) + '"]');
+      return (row && row.dataset.memberName) || username;
+    }
     return username === root.dataset.other ? otherName : username;
   }
 
-  function avatarOf() {
-    var avatar = element(
-      "span",
-      "avatar avatar--sm " + root.dataset.otherColor,
-      root.dataset.otherInitial
-    );
+  function avatarOf(username) {
+    var avatar = isGroup
+      ? element(
+          "span",
+          "avatar avatar--sm " + dm.avatarColor(username),
+          nameOf(username).charAt(0).toUpperCase()
+        )
+      : element("span", "avatar avatar--sm " + root.dataset.otherColor, root.dataset.otherInitial);
     avatar.setAttribute("aria-hidden", "true");
     return avatar;
   }
 
-  var drawContext = { me: me, nameOf: nameOf, avatarOf: avatarOf };
+  var drawContext = { me: me, nameOf: nameOf, avatarOf: avatarOf, isGroup: isGroup };
 
   function nearBottom() {
     return root.scrollHeight - root.scrollTop - root.clientHeight < 160;
@@ -150,7 +158,7 @@
 
   /* Place a confirmed message by seq; messages still being sent stay last. */
   function insert(item, seq) {
-    var confirmed = list.querySelectorAll(".msg[data-seq]");
+    var confirmed = list.querySelectorAll(":scope > [data-seq]");
     for (var i = confirmed.length - 1; i >= 0; i -= 1) {
       if (Number(confirmed[i].dataset.seq) < seq) {
         confirmed[i].after(item);
@@ -161,7 +169,7 @@
   }
 
   function itemOf(id) {
-    return list.querySelector('.msg[data-id="' + id + '"]');
+    return list.querySelector(':scope > [data-id="' + id + '"]');
   }
 
   function hideTyping() {
@@ -275,7 +283,7 @@
     if (frame.conversation !== conversationId || frame.user === me || !typingNote) {
       return;
     }
-    typingNote.textContent = otherName + " is typing…";
+    typingNote.textContent = (isGroup ? nameOf(frame.user) : otherName) + " is typing…";
     window.clearTimeout(typingTimer);
     typingTimer = window.setTimeout(hideTyping, TYPING_SHOWN_FOR);
   });
@@ -382,7 +390,7 @@
   }
 
   function prependOlder(results) {
-    var firstShown = list.querySelector(".msg[data-id]");
+    var firstShown = list.querySelector(":scope > [data-id]");
     var oldest = firstShown ? Number(firstShown.dataset.id) : Infinity;
     var older = results.filter(function (message) {
       return message.id < oldest && !itemOf(message.id);

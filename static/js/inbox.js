@@ -88,6 +88,12 @@
     if (last.unsent) {
       return "Message unsent";
     }
+    if (last.blocked) {
+      return "Message from someone you blocked";
+    }
+    if (last.kind === "system") {
+      return last.body;
+    }
     var text = last.body.length > 100 ? last.body.slice(0, 99) + "…" : last.body;
     return (last.sender === me ? "You: " : "") + text;
   }
@@ -116,9 +122,20 @@
     if (String(conversation.id) === list.dataset.current) {
       link.setAttribute("aria-current", "page");
     }
+    // A group has no other user: its title, or its other members' names.
     var other = conversation.other_user || {
-      username: conversation.title || "group",
-      display_name: conversation.title || "Group",
+      username: String(conversation.id),
+      display_name:
+        conversation.title ||
+        (conversation.members || [])
+          .filter(function (member) {
+            return member.username !== me && member.state === "member";
+          })
+          .map(function (member) {
+            return member.display_name || member.username;
+          })
+          .join(", ") ||
+        "Group",
     };
     var main = element("span", "convo__main");
     var name = element("span", "convo__name", other.display_name || other.username);
@@ -200,6 +217,7 @@
     refreshList();
   });
   dm.socket.on("message.deleted", refreshList);
+  dm.socket.on("conversation.updated", refreshList); // a group's invitation, name, members
   dm.socket.on("read", function (frame) {
     if (typeof frame.unread_total === "number") {
       badgeEpoch += 1;

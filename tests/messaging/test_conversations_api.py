@@ -17,7 +17,11 @@ pytestmark = pytest.mark.django_db
 CONVERSATION_FIELDS = {
     "id",
     "request_context",  # SPEC section 12: null outside requests and filtered
+    "kind",
     "other_user",
+    "title",
+    "members",
+    "member_count",
     "folder",
     "last_message",
     "unread_count",
@@ -50,6 +54,12 @@ def test_list_fields(client_for, pair):
     conversation = results[0]
     assert set(conversation) == CONVERSATION_FIELDS
     assert conversation["id"] == message.conversation_id
+    assert (conversation["kind"], conversation["title"], conversation["members"]) == (
+        "direct",
+        None,
+        None,
+    )
+    assert conversation["member_count"] == 2
     assert conversation["other_user"] == {
         "username": friend.username,
         "display_name": friend.display_name,
