@@ -98,3 +98,21 @@ def env_region_ages(name: str) -> dict[str, int]:
             raise _fail(name, value, "expected two-letter ISO regions and ages from 1 to 99")
         ages[region.upper()] = years
     return ages
+
+
+def env_word_list(name: str, default_path: str) -> tuple[str, ...]:
+    """The words of the UTF-8 file at the path in `name` (or `default_path`).
+
+    One word or phrase a line; blank lines and lines starting with `#` are skipped.
+    A missing, unreadable or non-UTF-8 file stops start-up naming the variable.
+    """
+    path = os.environ.get(name) or default_path
+    try:
+        with open(path, encoding="utf-8", errors="strict") as file:
+            text = file.read()
+    except UnicodeDecodeError:
+        raise _fail(name, path, "the file is not UTF-8 text") from None
+    except OSError as error:
+        raise _fail(name, path, f"the file cannot be read ({error.strerror})") from None
+    words = (line.strip() for line in text.splitlines())
+    return tuple(dict.fromkeys(word for word in words if word and not word.startswith("#")))

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from dmsite.env import env_bool, env_int, env_list, env_rate, env_region_ages, env_str
+from dmsite.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_region_ages,
+    env_str,
+    env_word_list,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -309,6 +317,15 @@ VIDEO_MAX_SECONDS = env_int("VIDEO_MAX_SECONDS", 180, minimum=1)
 MEDIA_MAX_PER_MESSAGE = env_int("MEDIA_MAX_PER_MESSAGE", 9, minimum=1)
 # Uploads never attached to a message are deleted after this many hours.
 MEDIA_UNSENT_HOURS = env_int("MEDIA_UNSENT_HOURS", 24, minimum=1)
+
+# Safety (SPEC section 12): filtered requests, slow-starting new accounts, exports.
+DM_FILTER_WORDS = env_word_list(
+    "DM_FILTER_WORDLIST", str(BASE_DIR / "privacy" / "wordlists" / "offensive.txt")
+)
+RATE_REQUESTS = env_rate("RATE_REQUESTS", "20/86400")
+RATE_REQUESTS_NEW_ACCOUNT = env_rate("RATE_REQUESTS_NEW_ACCOUNT", "3/86400")
+NEW_ACCOUNT_DAYS = env_int("NEW_ACCOUNT_DAYS", 7)
+RATE_EXPORTS = env_rate("RATE_EXPORTS", "3/86400")
 
 LOGGING = {
     "version": 1,

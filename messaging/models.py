@@ -8,6 +8,8 @@ from django.utils import timezone
 class Folder(models.TextChoices):
     INBOX = "inbox", "Inbox"
     REQUESTS = "requests", "Message requests"
+    # Requests whose text matched the recipient's hidden words (SPEC 12): no alert, no badge.
+    FILTERED = "filtered", "Filtered requests"
 
 
 class ConversationKind(models.TextChoices):

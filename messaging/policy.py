@@ -8,20 +8,31 @@ the rate limits with `acquire_send_limits` once it is about to write.
 """
 
 import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import Acquired, Claim, SlidingWindow, acquire_together
 from messaging.errors import DENIAL_ERRORS
 from messaging.models import Conversation, Folder, Message, Participant
-from privacy.models import ADULT_AGE, Block, DmPreference, PrivacySettings, default_dm_preference
+from privacy.models import (
+    ADULT_AGE,
+    Block,
+    DmPreference,
+    PrivacySettings,
+    default_dm_preference,
+    filters_requests,
+)
+from privacy.word_filter import PreparedText, matcher_for
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,8 @@ class DmDecision:
     code: str | None = None  # the SPEC error code of a denial
     folder: str | None = None  # where an allowed message lands for the recipient
     retry_after: float | None = None  # for `rate_limited`
+    # This message would start a new request: it counts towards RATE_REQUESTS.
+    starts_request: bool = False
 
     def raise_if_denied(self) -> "DmDecision":
         if self.allowed:
@@ -68,6 +81,8 @@ class PairFacts:
     recipient_muted: bool = False
     recipient_read_up_to: int = 0
     read_receipts_both: bool = False
+    recipient_filters_requests: bool = True
+    recipient_hidden_words: tuple[str, ...] = ()
 
 
 def min_dm_age(region: str | None) -> int:
@@ -80,6 +95,27 @@ def messages_window() -> SlidingWindow:
 
 def recipients_window() -> SlidingWindow:
     return SlidingWindow("dm_recipients", settings.RATE_RECIPIENTS)
+
+
+def requests_window(sender: User) -> SlidingWindow:
+    """New requests a sender starts: fewer while the account is younger than NEW_ACCOUNT_DAYS.
+
+    One window for both rates, so requests started while new still count once older.
+    """
+    new = sender.date_joined > timezone.now() - timedelta(days=settings.NEW_ACCOUNT_DAYS)
+    rate = settings.RATE_REQUESTS_NEW_ACCOUNT if new else settings.RATE_REQUESTS
+    return SlidingWindow("dm_requests", rate)
+
+
+def request_is_filtered(facts: "PairFacts", body: str) -> bool:
+    """Section 12: a request's text matches the built-in list or the recipient's hidden words."""
+    if not facts.recipient_filters_requests:
+        return False
+    text = PreparedText(body)  # normalised once for both matchers
+    if matcher_for(settings.DM_FILTER_WORDS).matches(text):
+        return True
+    hidden = facts.recipient_hidden_words
+    return bool(hidden) and matcher_for(hidden).matches(text)
 
 
 def reactions_window() -> SlidingWindow:
@@ -146,7 +182,8 @@ SELECT u.id,
   theirs.read_shown_message_id,
   rp.read_receipts AND (
     SELECT sp.read_receipts FROM {table[PrivacySettings]} sp WHERE sp.user_id = %(s)s
-  )
+  ),
+  rp.filter_requests, rp.hidden_words
 FROM {table[User]} u
 LEFT JOIN {table[PrivacySettings]} rp ON rp.user_id = u.id
 LEFT JOIN {table[Conversation]} c
@@ -188,7 +225,11 @@ def pair_facts(sender: User, recipients: list[User]) -> dict[int, PairFacts]:
             theirs_muted,
             theirs_read,
             receipts,
+            filter_requests,
+            hidden_words,
         ) = row
+        if isinstance(hidden_words, str):  # SQLite hands JSON back as text
+            hidden_words = json.loads(hidden_words)
         facts[pk] = PairFacts(
             recipient_blocked_sender=bool(blocked_me),
             sender_blocked_recipient=bool(i_blocked),
@@ -206,12 +247,20 @@ def pair_facts(sender: User, recipients: list[User]) -> dict[int, PairFacts]:
             recipient_muted=bool(theirs_muted),
             recipient_read_up_to=theirs_read or 0,
             read_receipts_both=bool(receipts),
+            recipient_filters_requests=filters_requests(
+                by_id[pk], True if filter_requests is None else bool(filter_requests)
+            ),
+            recipient_hidden_words=tuple(hidden_words or ()),
         )
     return facts
 
 
-def _preference_outcome(facts: PairFacts) -> DmDecision:
-    """Rule 8: does the recipient's DM preference admit the sender, and into which folder."""
+def _preference_outcome(facts: PairFacts, body: str | None) -> DmDecision:
+    """Rule 8: does the recipient's DM preference admit the sender, and into which folder.
+
+    With the `body` about to be sent, a request whose text is filtered lands in the
+    recipient's `filtered` folder, and once there stays there until accepted.
+    """
     if facts.recipient_has_written:
         return DmDecision(allowed=True, folder=Folder.INBOX)
     preference = facts.recipient_preference
@@ -224,7 +273,14 @@ def _preference_outcome(facts: PairFacts) -> DmDecision:
         # A request: the recipient has not written, so every message so far is the sender's.
         if facts.conversation_messages >= settings.DM_REQUEST_MAX_MESSAGES:
             return _deny("request_pending")
-        return DmDecision(allowed=True, folder=Folder.REQUESTS)
+        filtered = facts.recipient_folder == Folder.FILTERED or (
+            body is not None and request_is_filtered(facts, body)
+        )
+        return DmDecision(
+            allowed=True,
+            folder=Folder.FILTERED if filtered else Folder.REQUESTS,
+            starts_request=facts.conversation_messages == 0,
+        )
     if preference == DmPreference.FRIENDS and facts.friends:
         return DmDecision(allowed=True, folder=Folder.INBOX)
     return _deny("recipient_not_accepting")
@@ -234,7 +290,8 @@ def _decide(
     sender: User,
     recipient: User | None,
     facts: PairFacts,
-    rate_wait: Callable[[User], float],
+    rate_wait: Callable[[User, bool], float],
+    body: str | None = None,
     with_media: bool = False,
 ) -> DmDecision:
     """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
@@ -252,23 +309,28 @@ def _decide(
         return _deny("age_restricted")
     if recipient.age < min_dm_age(recipient.region):
         return _deny("recipient_not_accepting")
-    outcome = _preference_outcome(facts)
+    outcome = _preference_outcome(facts, body)
     if not outcome.allowed:
         return outcome
     # Requests are text only until accepted (SPEC section 10), whichever folder holds them.
     if with_media and outcome.folder != Folder.INBOX:
         return _deny("media_not_in_requests")
-    wait = rate_wait(recipient)
+    wait = rate_wait(recipient, outcome.starts_request)
     if wait > 0:
         return _deny("rate_limited", wait)
     return outcome
 
 
 def dm_decisions(
-    sender: User, recipients: Iterable[User], *, with_media: bool = False
+    sender: User,
+    recipients: Iterable[User],
+    *,
+    body: str | None = None,
+    with_media: bool = False,
 ) -> dict[int, DmDecision]:
     """Decisions for many recipients, keyed by recipient id, in a fixed number of queries.
 
+    `body`, the text about to be sent, decides whether a request is filtered;
     `with_media`: the message carries attachments, which requests do not take.
     """
     recipients = list(recipients)
@@ -279,52 +341,75 @@ def dm_decisions(
     messages_wait = messages_window().retry_after(str(sender.pk))
     recipients_state = recipients_window().state(str(sender.pk))
 
-    def rate_wait(recipient: User) -> float:
-        return max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
+    requests_wait: list[float] = []  # asked of the cache only when a request would start
+
+    def rate_wait(recipient: User, starts_request: bool) -> float:
+        wait = max(messages_wait, recipients_state.retry_after(str(recipient.pk)))
+        if starts_request:
+            if not requests_wait:
+                requests_wait.append(requests_window(sender).retry_after(str(sender.pk)))
+            wait = max(wait, requests_wait[0])
+        return wait
 
     return {
         recipient.pk: _decide(
-            sender, recipient, facts.get(recipient.pk, PairFacts()), rate_wait, with_media
+            sender, recipient, facts.get(recipient.pk, PairFacts()), rate_wait, body, with_media
         )
         for recipient in recipients
     }
 
 
-def dm_decision(sender: User, recipient: User | None, *, with_media: bool = False) -> DmDecision:
-    """May `sender` message `recipient` (None: no such user) now?"""
+def dm_decision(
+    sender: User, recipient: User | None, *, body: str | None = None, with_media: bool = False
+) -> DmDecision:
+    """May `sender` message `recipient` (None: no such user) now? (`body`: what is sent)"""
     if recipient is None:
-        return _decide(sender, None, PairFacts(), lambda _: 0.0)
-    return dm_decisions(sender, [recipient], with_media=with_media)[recipient.pk]
+        return _decide(sender, None, PairFacts(), lambda *_: 0.0)
+    return dm_decisions(sender, [recipient], body=body, with_media=with_media)[recipient.pk]
 
 
-def check_can_dm(sender: User, recipient: User | None, *, with_media: bool = False) -> DmDecision:
+def check_can_dm(
+    sender: User, recipient: User | None, *, body: str | None = None, with_media: bool = False
+) -> DmDecision:
     """`dm_decision`, raising the matching API error when denied."""
-    return dm_decision(sender, recipient, with_media=with_media).raise_if_denied()
+    return dm_decision(sender, recipient, body=body, with_media=with_media).raise_if_denied()
 
 
 def send_decision(
-    sender: User, recipient: User | None, facts: PairFacts, *, with_media: bool = False
+    sender: User,
+    recipient: User | None,
+    facts: PairFacts,
+    *,
+    body: str | None = None,
+    with_media: bool = False,
 ) -> DmDecision:
     """Rules 1 to 8 for a send, from facts read under the send's locks, raising a denial.
 
     Rule 9, the rate limits, is `acquire_send_limits`: checking and recording them is
     one atomic step, taken only once everything else has allowed the send.
     """
-    return _decide(sender, recipient, facts, lambda _: 0.0, with_media).raise_if_denied()
+    return _decide(sender, recipient, facts, lambda *_: 0.0, body, with_media).raise_if_denied()
 
 
-def acquire_send_limits(sender: User, recipient: User | Conversation) -> Acquired:
+def acquire_send_limits(
+    sender: User, recipient: User | Conversation, decision: DmDecision | None = None
+) -> Acquired:
     """Rule 9 for a send about to happen: record it in both windows, in one round trip.
 
     `recipient` is a user, or a group (one recipient of RATE_RECIPIENTS). Raises
     RateLimited when either window is full, recording nothing. Returns what
     was recorded; `release()` takes it back for a send that then fails (a recipient
-    already in the window was only refreshed, and stays).
+    already in the window was only refreshed, and stays). A send that starts a request
+    (the decision says so) also counts towards RATE_REQUESTS, in the same round trip.
     """
     key = str(sender.pk)
-    return acquire_together(
-        Claim(messages_window(), key), Claim(recipients_window(), key, _recipient_key(recipient))
-    )
+    claims = [
+        Claim(messages_window(), key),
+        Claim(recipients_window(), key, _recipient_key(recipient)),
+    ]
+    if decision is not None and decision.starts_request:
+        claims.append(Claim(requests_window(sender), key))
+    return acquire_together(*claims)
 
 
 def _recipient_key(recipient: User | Conversation) -> str:

@@ -99,8 +99,12 @@ def message_history(*, participant: Participant) -> QuerySet[Message]:
     return messages_shaped(messages)
 
 
-def messages_visible_to(*, user_id: int) -> QuerySet[Message]:
-    """Every message of every conversation the user sees, within each side's window."""
+def messages_visible_to(*, user_id: int, synced: bool = False) -> QuerySet[Message]:
+    """Every message of every conversation the user sees, within each side's window.
+
+    `synced`: what `sync` sends, without the filtered requests the user received (they
+    are never pushed either: no alert); their own messages always.
+    """
     side = Q(
         conversation__participants__user_id=user_id,
         conversation__participants__state__in=[MemberState.MEMBER, MemberState.LEFT],
@@ -109,6 +113,10 @@ def messages_visible_to(*, user_id: int) -> QuerySet[Message]:
         Q(conversation__participants__history_until_id__isnull=True)
         | Q(id__lte=F("conversation__participants__history_until_id"))
     )
+    if synced:  # in the same filter(), so on the user's own participant row
+        side &= Q(conversation__participants__folder__in=[Folder.INBOX, Folder.REQUESTS]) | Q(
+            sender_id=user_id
+        )
     return Message.objects.filter(side)
 
 

@@ -178,11 +178,11 @@ def message_send(
                 else policy.PairFacts()
             )
             decision = policy.send_decision(
-                sender, recipient, facts, with_media=bool(attachment_ids)
+                sender, recipient, facts, body=text, with_media=bool(attachment_ids)
             )
             quoted = _quoted_message(facts.conversation_id, reply_to)
             uploads = attachments_for_send(sender=sender, ids=attachment_ids)
-            acquired = policy.acquire_send_limits(sender, recipient)
+            acquired = policy.acquire_send_limits(sender, recipient, decision)
             try:
                 message = _write_message(
                     sender, recipient, facts, decision, text, client_id, quoted, uploads
@@ -324,27 +324,29 @@ def _write_message(sender, recipient, facts, decision, text, client_id, quoted, 
         last_seq=message.seq, last_message_id=message.pk, last_message_at=now
     )
     # Writing back is a reply: the sender's side is in their inbox, visible again.
-    _sides_write(conversation_id, sender, recipient, facts, decision.folder, now)
+    # A filtered request has no unread count and reaches none of the recipient's
+    # sockets (no alert, no badge): it waits in `conversations?folder=filtered`.
+    filtered = decision.folder == Folder.FILTERED
+    _sides_write(conversation_id, sender, recipient, facts, decision.folder, now, not filtered)
     message.seen_up_to = facts.recipient_read_up_to if facts.read_receipts_both else None
-    events.message_new_on_commit(
-        message,
-        {
-            sender.pk: conversation_event_shape(
-                conversation_id=conversation_id,
-                folder=Folder.INBOX,
-                unread_count=facts.sender_unread,
-                other=recipient,
-                muted=facts.sender_muted,
-            ),
-            recipient.pk: conversation_event_shape(
-                conversation_id=conversation_id,
-                folder=decision.folder,
-                unread_count=facts.recipient_unread + 1,
-                other=sender,
-                muted=facts.recipient_muted,
-            ),
-        },
-    )
+    sides = {
+        sender.pk: conversation_event_shape(
+            conversation_id=conversation_id,
+            folder=Folder.INBOX,
+            unread_count=facts.sender_unread,
+            other=recipient,
+            muted=facts.sender_muted,
+        )
+    }
+    if not filtered:
+        sides[recipient.pk] = conversation_event_shape(
+            conversation_id=conversation_id,
+            folder=decision.folder,
+            unread_count=facts.recipient_unread + 1,
+            other=sender,
+            muted=facts.recipient_muted,
+        )
+    events.message_new_on_commit(message, sides)
     return message
 
 
@@ -452,13 +454,14 @@ UPDATE {Participant._meta.db_table} SET
   hidden = %s,
   activity_at = %s,
   inbox_key = (CASE WHEN pinned THEN '1' ELSE '0' END) || %s,
-  unread_count = unread_count + CASE WHEN user_id = %s THEN 1 ELSE 0 END
+  unread_count = unread_count + CASE WHEN user_id = %s THEN %s ELSE 0 END
 WHERE id IN ({{ids}})
 """  # noqa: S608 - a table name and placeholders only
 
 
-def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None:
-    """Both participants visible, with the new activity; the recipient has one more unread.
+def _sides_write(conversation_id, sender, recipient, facts, folder, now, counted=True) -> None:
+    """Both participants visible, with the new activity; the recipient has one more unread
+    (unless not `counted`: a filtered request).
 
     One UPDATE for the sides that exist, one INSERT for those that do not yet.
     """
@@ -478,6 +481,7 @@ def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None
                     connection.ops.adapt_datetimefield_value(now),
                     key_tail,
                     recipient.pk,
+                    int(counted),
                     *existing,
                 ],
             )
@@ -487,7 +491,9 @@ def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None
             Participant(user=sender, other=recipient, folder=Folder.INBOX, unread_count=0)
         )
     if facts.recipient_side_id is None:
-        missing.append(Participant(user=recipient, other=sender, folder=folder, unread_count=1))
+        missing.append(
+            Participant(user=recipient, other=sender, folder=folder, unread_count=int(counted))
+        )
     for side in missing:
         side.conversation_id, side.hidden, side.activity_at = conversation_id, False, now
         side.inbox_key = f"0{key_tail}"
@@ -496,11 +502,26 @@ def _sides_write(conversation_id, sender, recipient, facts, folder, now) -> None
 
 
 def conversation_accept(*, participant: Participant) -> Participant:
-    """Move a message request into the inbox."""
+    """Move a message request (or a filtered one) into the inbox."""
+    if participant.folder == Folder.FILTERED:
+        # Filtered messages were never counted as unread: from now on they are.
+        participant.unread_count = _unread_after(participant, participant.last_read_message_id)
     if participant.folder != Folder.INBOX:
         participant.folder = Folder.INBOX
-        participant.save(update_fields=["folder"])
+        participant.save(update_fields=["folder", "unread_count"])
     return participant
+
+
+def _unread_after(participant: Participant, read_up_to: int) -> int:
+    return (
+        Message.objects.filter(
+            conversation_id=participant.conversation_id,
+            id__gt=read_up_to,
+            unsent_at__isnull=True,  # a tombstone is nothing to read
+        )
+        .exclude(sender_id=participant.user_id)
+        .count()
+    )
 
 
 def _blocks_other(participant: Participant) -> bool:
@@ -532,7 +553,8 @@ def conversation_mark_read(*, participant: Participant, up_to: int) -> Participa
                     "blocked_id"
                 )
             )
-        unread = unread.count()
+        # A filtered request has no unread count until it is accepted.
+        unread = 0 if locked.folder == Folder.FILTERED else unread.count()
         # A user I blocked keeps seeing my read position as it was before the block.
         shown = not _blocks_other(participant)
         position = {"read_shown_message_id": read_up_to} if shown else {}

@@ -9,6 +9,7 @@ app_name = "messaging"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("requests", views.requests_folder, name="requests"),
+    path("requests/filtered", views.filtered_folder, name="filtered"),
     path("home", views.home, name="home"),
     path("search", views.search, name="search"),
     path("c/<int:conversation_id>", views.conversation, name="conversation"),

@@ -30,6 +30,7 @@ from privacy.selectors import (
     friends_of,
     privacy_settings_for,
     relationship_between,
+    request_contexts,
     user_get_visible,
     user_search,
 )
@@ -96,6 +97,10 @@ def _folder_page(request, folder: str):
         context["requests_count"] = selectors.conversation_list_for_user(
             user=request.user, folder=Folder.REQUESTS
         ).count()
+    if folder == Folder.REQUESTS:  # Filtered requests sit collapsed under Requests
+        context["filtered_count"] = selectors.conversation_list_for_user(
+            user=request.user, folder=Folder.FILTERED
+        ).count()
     return render(request, "messaging/inbox.html", context)
 
 
@@ -128,6 +133,11 @@ def inbox(request):
 @login_required
 def requests_folder(request):
     return _folder_page(request, Folder.REQUESTS)
+
+
+@login_required
+def filtered_folder(request):
+    return _folder_page(request, Folder.FILTERED)
 
 
 # A conversation ------------------------------------------------------------------------
@@ -187,7 +197,8 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         "relationship": relationship_between(viewer=me, user=other),
         # A fresh client_id per form: submitting the same form twice stores one message.
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
-        "is_request": participant.folder == Folder.REQUESTS,
+        "is_request": participant.folder in (Folder.REQUESTS, Folder.FILTERED),
+        "is_filtered": participant.folder == Folder.FILTERED,
         "voice_max_seconds": settings.VOICE_MAX_SECONDS,
         # The same shapes the socket sends: static/js/chat.js draws every bubble from them.
         "history_shapes": [
@@ -198,6 +209,8 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
         # Two panes from 900 px: the inbox beside the chat.
         "pane_conversations": _pane_conversations(request.user, participant),
     }
+    if context["is_request"]:
+        context["request_context"] = request_contexts(viewer=me, senders=[other])[other.pk]
     return render(request, "messaging/conversation.html", context)
 
 
@@ -263,9 +276,8 @@ def conversation_delete(request, conversation_id: int):
         return redirect("messaging:requests")
     services.conversation_hide(participant=participant)
     messages.success(request, "Chat deleted.")
-    return redirect(
-        "messaging:requests" if participant.folder == Folder.REQUESTS else "messaging:inbox"
-    )
+    folder_pages = {Folder.REQUESTS: "messaging:requests", Folder.FILTERED: "messaging:filtered"}
+    return redirect(folder_pages.get(participant.folder, "messaging:inbox"))
 
 
 # People ---------------------------------------------------------------------------------

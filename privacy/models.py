@@ -13,6 +13,11 @@ class DmPreference(models.TextChoices):
     NO_ONE = "no_one", "No one"
 
 
+def filters_requests(user, stored: bool) -> bool:
+    """Whether requests to `user` are filtered: their choice, and always under 18."""
+    return stored or user.age < ADULT_AGE
+
+
 def default_dm_preference(user) -> str:
     """Friends for adults, no one for minors: decided by age when the account was created."""
     age_at_sign_up = age_on(user.date_of_birth, timezone.localdate(user.date_joined))
@@ -30,6 +35,10 @@ class PrivacySettings(models.Model):
     )
     dm_preference = models.CharField(max_length=8, choices=DmPreference.choices)
     read_receipts = models.BooleanField(default=False)
+    # Requests matching the built-in list or my hidden words go to `filtered` (SPEC 12).
+    # Always on under 18, whatever is stored: see `filters_requests`.
+    filter_requests = models.BooleanField(default=True)
+    hidden_words = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "privacy settings"

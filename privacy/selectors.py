@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import (
     Case,
     CharField,
+    Count,
     Exists,
     IntegerField,
     OuterRef,
@@ -16,6 +17,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
 
 from accounts.models import USERNAME_PATTERN, Follow, User
 from dmsite.errors import NotFound
@@ -172,3 +174,45 @@ def privacy_settings_for(user: User) -> PrivacySettings:
         return user.privacy_settings
     except PrivacySettings.DoesNotExist:
         return PrivacySettings(user=user, dm_preference=default_dm_preference(user))
+
+
+def request_contexts(*, viewer: User, senders: list[User]) -> dict[int, dict]:
+    """What `viewer` may know of strangers who sent a request (SPEC 12), keyed by user id.
+
+    `{sender_joined, follows_you, mutual_friends}` for every sender, in two queries
+    whatever their number (none for an empty list). Mutual friends are people who
+    are friends (mutual follows) with both.
+    """
+    if not senders:
+        return {}
+    ids = [sender.pk for sender in senders]
+    follows_you = set(
+        Follow.objects.filter(follower__in=ids, followee=viewer).values_list(
+            "follower_id", flat=True
+        )
+    )
+    my_friends = Follow.objects.filter(
+        Exists(Follow.objects.filter(follower=OuterRef("followee"), followee=viewer)),
+        follower=viewer,
+        followee__is_active=True,
+    ).values("followee")
+    mutual = dict(
+        Follow.objects.filter(
+            Exists(
+                Follow.objects.filter(follower=OuterRef("followee"), followee=OuterRef("follower"))
+            ),
+            follower__in=ids,
+            followee__in=my_friends,
+        )
+        .values("follower")
+        .annotate(count=Count("id"))
+        .values_list("follower", "count")
+    )
+    return {
+        sender.pk: {
+            "sender_joined": timezone.localdate(sender.date_joined),
+            "follows_you": sender.pk in follows_you,
+            "mutual_friends": mutual.get(sender.pk, 0),
+        }
+        for sender in senders
+    }

@@ -6,10 +6,15 @@ from django.db.models import Q
 
 from accounts.models import Follow, User
 from dmsite.errors import InvalidInput, NotFound
+from dmsite.fields import text_problem
 from dmsite.ratelimit import SlidingWindow
 from privacy.errors import YouBlockedUser
-from privacy.models import Block, PrivacySettings
+from privacy.models import ADULT_AGE, Block, PrivacySettings
 from privacy.selectors import is_blocked, privacy_settings_for
+from privacy.word_filter import hidden_word_key
+
+HIDDEN_WORDS_MAX = 100
+HIDDEN_WORD_MAX_LENGTH = 50
 
 
 def follow_create(*, follower: User, followee: User) -> bool:
@@ -66,16 +71,68 @@ def block_delete(*, blocker: User, blocked: User) -> None:
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
 
 
+def hidden_words_clean(words) -> list[str]:
+    """The hidden words as stored (trimmed), or 400 `invalid` naming what is wrong.
+
+    Each is literal text: `.*` or `(` is matched as written, never as a pattern.
+    Two words that match the same text (`Spam`, `SPAM`) are duplicates.
+    """
+
+    def refuse(problem: str):
+        raise InvalidInput(problem, fields={"hidden_words": [problem]})
+
+    if not isinstance(words, list):
+        refuse("Hidden words must be a list of words or phrases.")
+    if len(words) > HIDDEN_WORDS_MAX:
+        refuse(f"You can hide at most {HIDDEN_WORDS_MAX} words or phrases.")
+    cleaned: list[str] = []
+    seen: dict[str, str] = {}
+    for number, word in enumerate(words, start=1):
+        if not isinstance(word, str):
+            refuse(f"Hidden word {number} must be text.")
+        problem = text_problem(word, multiline=False)
+        if problem:
+            refuse(f"Hidden word {number}: {problem}")
+        word = word.strip()
+        if not word:
+            refuse(f"Hidden word {number} is empty.")
+        if len(word) > HIDDEN_WORD_MAX_LENGTH:
+            refuse(f"Hidden word {number} is longer than {HIDDEN_WORD_MAX_LENGTH} characters.")
+        key = hidden_word_key(word)
+        if key in seen:
+            refuse(f"Hidden word {number} repeats “{seen[key]}”.")
+        seen[key] = word
+        cleaned.append(word)
+    return cleaned
+
+
 def privacy_settings_update(
-    *, user: User, dm_preference: str | None = None, read_receipts: bool | None = None
+    *,
+    user: User,
+    dm_preference: str | None = None,
+    read_receipts: bool | None = None,
+    filter_requests: bool | None = None,
+    hidden_words: list | None = None,
 ) -> PrivacySettings:
     current = privacy_settings_for(user)
+    if filter_requests is False and user.age < ADULT_AGE:
+        problem = "Filtering message requests is always on under 18."
+        raise InvalidInput(problem, fields={"filter_requests": [problem]})
+    if hidden_words is not None:
+        current.hidden_words = hidden_words_clean(hidden_words)
     if dm_preference is not None:
         current.dm_preference = dm_preference
     if read_receipts is not None:
         current.read_receipts = read_receipts
+    if filter_requests is not None:
+        current.filter_requests = filter_requests
     PrivacySettings.objects.update_or_create(
         user=user,
-        defaults={"dm_preference": current.dm_preference, "read_receipts": current.read_receipts},
+        defaults={
+            "dm_preference": current.dm_preference,
+            "read_receipts": current.read_receipts,
+            "filter_requests": current.filter_requests,
+            "hidden_words": current.hidden_words,
+        },
     )
     return current

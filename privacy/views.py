@@ -14,6 +14,7 @@ from accounts.views import safe_next_url
 from dmsite.errors import ApiError, NotFound
 from privacy import selectors, services
 from privacy.forms import PrivacySettingsForm
+from privacy.models import ADULT_AGE, filters_requests
 
 DM_PREFERENCE_HINTS = {
     "everyone": "Anyone can send you a message request.",
@@ -36,8 +37,14 @@ def _user_or_404(lookup, **kwargs):
 @login_required
 def privacy_settings(request):
     current = selectors.privacy_settings_for(request.user)
-    initial = {"dm_preference": current.dm_preference, "read_receipts": current.read_receipts}
-    form = PrivacySettingsForm(request.POST or None, initial=initial)
+    initial = {
+        "dm_preference": current.dm_preference,
+        "read_receipts": current.read_receipts,
+        "filter_requests": filters_requests(request.user, current.filter_requests),
+        "hidden_words": "\n".join(current.hidden_words),
+    }
+    minor = request.user.age < ADULT_AGE
+    form = PrivacySettingsForm(request.POST or None, initial=initial, minor=minor)
     if request.method == "POST" and form.is_valid():
         try:
             services.privacy_settings_update(user=request.user, **form.cleaned_data)

@@ -69,6 +69,12 @@ class OtherUserSerializer(serializers.Serializer):
     avatar_url = serializers.CharField(allow_null=True)
 
 
+class RequestContextSerializer(serializers.Serializer):
+    sender_joined = serializers.DateField()
+    follows_you = serializers.BooleanField()
+    mutual_friends = serializers.IntegerField()
+
+
 class MemberSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
@@ -97,6 +103,9 @@ class ConversationSerializer(serializers.Serializer):
     pinned = serializers.BooleanField()
     updated_at = serializers.DateTimeField(source="activity_at")
     can_send = serializers.SerializerMethodField()
+    request_context = serializers.SerializerMethodField(
+        help_text="Requests and filtered only (else null): who is writing to you."
+    )
 
     def get_title(self, participant: Participant) -> str | None:
         return participant.conversation.title if participant.other_id is None else None
@@ -126,6 +135,11 @@ class ConversationSerializer(serializers.Serializer):
         if participant.other_id is None:
             return participant.is_member and self.context["can_send_groups"]
         return self.context["decisions"][participant.other_id].allowed
+
+    @extend_schema_field(RequestContextSerializer(allow_null=True))
+    def get_request_context(self, participant: Participant) -> dict | None:
+        context = self.context.get("request_contexts", {}).get(participant.other_id)
+        return None if context is None else RequestContextSerializer(context).data
 
 
 class FolderQuerySerializer(serializers.Serializer):

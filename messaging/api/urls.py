@@ -4,6 +4,7 @@ from messaging.api import views
 
 urlpatterns = [
     path("me", views.MeView.as_view(), name="me"),
+    path("me/export", views.MeExportView.as_view(), name="me-export"),
     path("users/<str:username>", views.ProfileView.as_view(), name="user-profile"),
     path("conversations", views.ConversationListView.as_view(), name="conversations"),
     path(

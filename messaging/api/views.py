@@ -1,5 +1,8 @@
 """Conversations and messages API: parse input, call one service or selector, serialize."""
 
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
@@ -11,7 +14,7 @@ from attachments.selectors import attachments_load
 from dmsite.errors import InvalidInput, PermissionDeniedError
 from dmsite.fields import query_params, request_data
 from dmsite.pagination import NewestFirstPagination
-from messaging import groups, reactions, selectors, services
+from messaging import export, groups, reactions, selectors, services
 from messaging.api.serializers import (
     ConversationOpenSerializer,
     ConversationSerializer,
@@ -25,13 +28,13 @@ from messaging.api.serializers import (
     ReactionSetSerializer,
     ReadSerializer,
 )
-from messaging.models import MemberState
+from messaging.models import Folder, MemberState
 from messaging.policy import dm_decision, dm_decisions, sender_denial
 from messaging.shapes import message_shape
 from privacy.api.serializers import ProfileSerializer
 from privacy.api.views import ProfileView as PrivacyProfileView
 from privacy.api.views import profile_data
-from privacy.selectors import user_get_visible
+from privacy.selectors import request_contexts, user_get_visible
 
 
 class InboxPagination(NewestFirstPagination):
@@ -45,7 +48,13 @@ def conversation_data(participants, viewer) -> list[dict] | dict:
     page = participants if many else [participants]
     direct = [participant.other for participant in page if participant.other_id is not None]
     groups = [participant.conversation_id for participant in page if participant.other_id is None]
+    senders = [
+        p.other
+        for p in page
+        if p.other_id is not None and p.folder in (Folder.REQUESTS, Folder.FILTERED)
+    ]
     context = {
+        "request_contexts": request_contexts(viewer=viewer, senders=senders),
         "decisions": dm_decisions(viewer, direct) if direct else {},
         "members": selectors.group_members(groups),
         "placeholder_senders": selectors.blocked_ids(user=viewer) if groups else set(),
@@ -78,7 +87,7 @@ class ConversationListView(generics.GenericAPIView):
     serializer_class = ConversationSerializer
 
     @extend_schema(
-        parameters=[OpenApiParameter("folder", str, enum=["inbox", "requests"])],
+        parameters=[OpenApiParameter("folder", str, enum=["inbox", "requests", "filtered"])],
         responses=ConversationSerializer(many=True),
     )
     def get(self, request):
@@ -245,6 +254,26 @@ class MessageDetailView(APIView):
     def delete(self, request, message_id):
         services.message_unsend(user=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportView(APIView):
+    """My data as a zip, streamed (SPEC section 12); RATE_EXPORTS, one at a time."""
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        description="A zip of profile.json and conversations/<id>.json, streamed.",
+    )
+    def get(self, request):
+        chunks = export.export_start(user=request.user)
+        streamed = (
+            export.export_async(chunks) if isinstance(request._request, ASGIRequest) else chunks
+        )
+        response = StreamingHttpResponse(streamed, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export.export_filename(request.user)}"'
+        )
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class MessageReactionView(APIView):

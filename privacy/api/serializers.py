@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from dmsite.fields import StrictBooleanField, StrictCharField
-from privacy.models import DmPreference
+from privacy.models import DmPreference, filters_requests
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -39,8 +39,20 @@ class UserSearchQuerySerializer(serializers.Serializer):
 class PrivacySettingsSerializer(serializers.Serializer):
     dm_preference = serializers.ChoiceField(choices=DmPreference.choices)
     read_receipts = serializers.BooleanField()
+    filter_requests = serializers.SerializerMethodField(
+        help_text="Requests matching offensive or hidden words go to the filtered folder."
+    )
+    hidden_words = serializers.ListField(child=serializers.CharField())
+
+    def get_filter_requests(self, current) -> bool:
+        return filters_requests(current.user, current.filter_requests)
 
 
 class PrivacySettingsUpdateSerializer(serializers.Serializer):
     dm_preference = serializers.ChoiceField(choices=DmPreference.choices, required=False)
     read_receipts = StrictBooleanField(required=False)
+    filter_requests = StrictBooleanField(required=False, help_text="Always on under 18.")
+    # Checked by the privacy service, which owns their error messages.
+    hidden_words = serializers.JSONField(
+        required=False, help_text="At most 100 words or phrases of at most 50 characters."
+    )

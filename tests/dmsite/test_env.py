@@ -16,6 +16,7 @@ from dmsite.env import (
     env_rate,
     env_region_ages,
     env_str,
+    env_word_list,
 )
 
 NAME = "DMSITE_TEST_VARIABLE"
@@ -270,3 +271,53 @@ def test_sqlite_waits_for_the_write_lock_and_takes_it_at_begin():
     assert result.stdout.strip() == (
         "IMMEDIATE 20 PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"
     )
+
+
+def test_env_word_list_reads_the_default_file(env, tmp_path):
+    default = tmp_path / "words.txt"
+    default.write_text("# a comment\n\nalpha\n  beta gamma  \nalpha\nÄrger\n", encoding="utf-8")
+    env(None)
+    assert env_word_list(NAME, str(default)) == ("alpha", "beta gamma", "Ärger")
+
+
+def test_env_word_list_reads_the_file_the_variable_names(env, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("delta\n", encoding="utf-8")
+    env(str(other))
+    assert env_word_list(NAME, str(tmp_path / "missing.txt")) == ("delta",)
+    other.write_text("", encoding="utf-8")
+    assert env_word_list(NAME, "unused") == ()
+
+
+@pytest.mark.parametrize("problem", ["missing", "directory", "latin-1", "binary"])
+def test_env_word_list_refuses_a_missing_or_non_utf8_file(env, tmp_path, problem):
+    path = tmp_path / "words.txt"
+    if problem == "directory":
+        path.mkdir()
+    elif problem == "latin-1":
+        path.write_bytes("Ärger\n".encode("latin-1"))
+    elif problem == "binary":
+        path.write_bytes(b"\xff\xfe\x00\x00bad")
+    env(str(path))
+    with pytest.raises(ImproperlyConfigured, match=NAME):
+        env_word_list(NAME, "unused")
+
+
+@pytest.mark.parametrize("problem", ["missing", "latin-1"])
+def test_settings_refuse_to_start_with_a_bad_word_list(tmp_path, problem):
+    path = tmp_path / "words.txt"
+    if problem == "latin-1":
+        path.write_bytes("Ärger\n".encode("latin-1"))
+    result = load_settings("print('loaded')", DM_FILTER_WORDLIST=str(path))
+    assert result.returncode != 0
+    assert "loaded" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DM_FILTER_WORDLIST" in result.stderr
+
+
+def test_settings_load_a_replacement_word_list(tmp_path):
+    path = tmp_path / "words.txt"
+    path.write_text("only this\n", encoding="utf-8")
+    result = load_settings("print(settings.DM_FILTER_WORDS)", DM_FILTER_WORDLIST=str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "('only this',)"

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 CONVERSATION_FIELDS = {
     "id",
+    "request_context",  # SPEC section 12: null outside requests and filtered
     "kind",
     "other_user",
     "title",

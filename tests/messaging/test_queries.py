@@ -27,6 +27,7 @@ HISTORY_QUERIES = 6
 def _no_rate_limits(settings):
     settings.RATE_MESSAGES = Rate(10_000, 60)
     settings.RATE_RECIPIENTS = Rate(10_000, 3600)
+    settings.RATE_REQUESTS_NEW_ACCOUNT = Rate(10_000, 86400)
     settings.RATE_REACTIONS = Rate(10_000, 60)
 
 

@@ -17,6 +17,17 @@ pytestmark = pytest.mark.django_db
 PRIVACY = "/api/v1/me/privacy"
 
 
+def settings_shape(dm_preference: str, read_receipts: bool, **changed) -> dict:
+    """The whole me/privacy body: section 12's fields keep their defaults unless `changed`."""
+    return {
+        "dm_preference": dm_preference,
+        "read_receipts": read_receipts,
+        "filter_requests": True,
+        "hidden_words": [],
+        **changed,
+    }
+
+
 def stored(user) -> tuple[str, bool] | None:
     row = PrivacySettings.objects.filter(user=user).first()
     return None if row is None else (row.dm_preference, row.read_receipts)
@@ -28,7 +39,7 @@ def test_an_adult_starts_with_friends_and_no_read_receipts(client_for):
     response = client_for(adult).get(PRIVACY)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"dm_preference": "friends", "read_receipts": False}
+    assert response.json() == settings_shape("friends", False)
 
 
 @pytest.mark.parametrize("preference", ["everyone", "no_one", "friends"])
@@ -39,8 +50,8 @@ def test_patch_each_dm_preference(client_for, preference):
     response = api.patch(PRIVACY, {"dm_preference": preference}, format="json")
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"dm_preference": preference, "read_receipts": False}
-    assert api.get(PRIVACY).json() == {"dm_preference": preference, "read_receipts": False}
+    assert response.json() == settings_shape(preference, False)
+    assert api.get(PRIVACY).json() == settings_shape(preference, False)
     assert stored(user) == (preference, False)
 
 
@@ -51,10 +62,10 @@ def test_patch_read_receipts_on_and_off_keeps_the_preference(client_for):
 
     response = api.patch(PRIVACY, {"read_receipts": True}, format="json")
     assert response.status_code == 200, response.json()
-    assert response.json() == {"dm_preference": "everyone", "read_receipts": True}
+    assert response.json() == settings_shape("everyone", True)
 
     response = api.patch(PRIVACY, {"read_receipts": False}, format="json")
-    assert response.json() == {"dm_preference": "everyone", "read_receipts": False}
+    assert response.json() == settings_shape("everyone", False)
     assert stored(user) == ("everyone", False)
 
 
@@ -75,7 +86,7 @@ def test_empty_patch_changes_nothing(client_for):
     response = client_for(user).patch(PRIVACY, {}, format="json")
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"dm_preference": "friends", "read_receipts": False}
+    assert response.json() == settings_shape("friends", False)
 
 
 BAD_BODIES = [
@@ -198,7 +209,7 @@ def test_default_preference_by_age_at_sign_up(api, years, days, expected):
     response = client.get(PRIVACY)
 
     assert response.status_code == 200, response.json()
-    assert response.json() == {"dm_preference": expected, "read_receipts": False}
+    assert response.json() == settings_shape(expected, False)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +225,7 @@ def test_a_17_year_old_keeps_no_one_after_turning_18(api, years, days, later):
         client = log_in_again("teen")
         assert User.objects.get(username="teen").age == 18
         response = client.get(PRIVACY)
-        assert response.json() == {"dm_preference": "no_one", "read_receipts": False}
+        assert response.json() == settings_shape("no_one", False)
 
         # Turning read receipts on writes the settings row with the default decided at sign-up.
         client.patch(PRIVACY, {"read_receipts": True}, format="json")
