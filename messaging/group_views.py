@@ -47,7 +47,7 @@ def group_name(conversation, members: list[dict], me) -> str:
 
 
 def group_page(request, participant, form: MessageForm | None = None):
-    from messaging.views import _history, denial_sentence
+    from messaging.views import _history, denial_sentence, history_page
 
     me = request.user
     conversation = participant.conversation
@@ -86,12 +86,7 @@ def group_page(request, participant, form: MessageForm | None = None):
         "is_member": participant.is_member,
         "invited": invited,
         "addable": addable,
-        "history": history,
-        "has_earlier": has_earlier,
-        "earlier_before": history[0].id if history else None,
-        "latest": before is None,
-        "last_seq": history[-1].seq if history and before is None else 0,
-        "last_id": history[-1].id if history and before is None else 0,
+        **history_page(history, has_earlier, before),
         "denial": denial,
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "title_max": groups.TITLE_MAX_LENGTH,

@@ -161,6 +161,18 @@ def _history(participant, before: int | None) -> tuple[list, bool]:
     return page, has_earlier
 
 
+def history_page(history: list, has_earlier: bool, before: int | None) -> dict:
+    """What a conversation page (direct or group) needs to page through its history."""
+    return {
+        "history": history,
+        "has_earlier": has_earlier,
+        "earlier_before": history[0].id if history else None,
+        "latest": before is None,
+        "last_seq": history[-1].seq if history and before is None else 0,
+        "last_id": history[-1].id if history and before is None else 0,
+    }
+
+
 def _conversation_page(request, participant, form: MessageForm | None = None):
     if participant.other_id is None:
         from messaging.group_views import group_page
@@ -185,12 +197,7 @@ def _conversation_page(request, participant, form: MessageForm | None = None):
     context = {
         "participant": participant,
         "other": other,
-        "history": history,
-        "has_earlier": has_earlier,
-        "earlier_before": history[0].id if history else None,
-        "latest": before is None,
-        "last_seq": history[-1].seq if history and before is None else 0,
-        "last_id": history[-1].id if history and before is None else 0,
+        **history_page(history, has_earlier, before),
         "seen_id": seen_id,
         "decision": decision,
         "denial": denial_sentence(decision),

@@ -13,24 +13,11 @@ from privacy import services as privacy_services
 from tests.conftest import years_ago
 from tests.factories import UserFactory
 from tests.messaging.state import befriend, ok, refused, send, set_preference
+from tests.messaging.test_conversations_api import CONVERSATION_FIELDS
 
 pytestmark = pytest.mark.django_db
 
-GROUP_FIELDS = {
-    "id",
-    "kind",
-    "other_user",
-    "title",
-    "members",
-    "member_count",
-    "folder",
-    "last_message",
-    "unread_count",
-    "muted",
-    "pinned",
-    "updated_at",
-    "can_send",
-}
+GROUP_FIELDS = CONVERSATION_FIELDS  # one shape for both kinds
 
 
 def friends_of(owner, count: int, **fields) -> list:
