@@ -90,6 +90,7 @@ def group_page(request, participant, form: MessageForm | None = None):
         "denial": denial,
         "form": form or MessageForm(initial={"client_id": secrets.token_hex(16)}),
         "title_max": groups.TITLE_MAX_LENGTH,
+        "voice_max_seconds": settings.VOICE_MAX_SECONDS,
         "max_length": settings.DM_MAX_LENGTH,
         "unsend_seconds": settings.DM_UNSEND_SECONDS,
         # The shapes the socket sends: static/js/chat.js draws every bubble from them.

@@ -22,9 +22,15 @@
     return;
   }
   var conversationId = Number(root.dataset.conversation);
+  // A form of this page is on its way (Leave, Remove): its answer decides where we go, and a
+  // reload for the frame that the same action sends would race with it.
+  var submitting = false;
+  document.addEventListener("submit", function (event) {
+    submitting = submitting || !event.defaultPrevented; // the composer and Report stay here
+  });
   dm.socket.on("conversation.updated", function (frame) {
     var group = frame.conversation;
-    if (!group || group.id !== conversationId) {
+    if (!group || group.id !== conversationId || submitting) {
       return;
     }
     if (group.state !== "member" || root.dataset.live !== "1") {

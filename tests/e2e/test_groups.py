@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging import groups
-from messaging.models import Conversation, Message
+from messaging.models import Conversation, Message, Participant
 from privacy.services import follow_create, privacy_settings_update
 from tests.conftest import years_ago
 from tests.e2e.conftest import off_loop
@@ -139,3 +139,42 @@ def test_a_17_year_old_accepts_an_invitation(three, browser_for):
     say(tia_page, "Thanks!")
     expect(bodies(bob_page).last).to_have_text("Thanks!")
     assert Message.objects.filter(conversation=conversation, sender=tia, kind="text").count() == 1
+
+
+def test_a_member_mutes_pins_and_leaves_from_the_group_menu(three, browser_for):
+    ann, bob, _ = three
+    side = off_loop(groups.group_create, creator=ann, usernames=["bob", "cat"], title="Crew")
+    conversation = Conversation.objects.get(pk=side.conversation_id)
+    bob_side = Participant.objects.get(conversation=conversation, user=bob)
+
+    page = browser_for(bob)
+    page.goto(f"/c/{conversation.pk}")
+    page.wait_for_load_state("load")  # conversation-menu.js and menus.js listen
+    more = page.get_by_role("button", name="More options")
+    muted_icon = page.locator(".topbar").get_by_role("img", name="Muted")
+    expect(muted_icon).to_be_hidden()
+    more.click()
+    page.get_by_role("menuitem", name="Mute").click()
+    expect(page.get_by_text("Muted: no notifications from this chat.")).to_be_visible()
+    expect(muted_icon).to_be_visible()
+    more.click()
+    page.get_by_role("menuitem", name="Pin").click()
+    expect(page.get_by_text("Pinned to the top of your inbox.")).to_be_visible()
+    bob_side.refresh_from_db()
+    assert (bob_side.muted, bob_side.pinned) == (True, True)
+
+    more.click()
+    page.get_by_role("menuitem", name="Leave group").click()
+    dialog = page.get_by_role("dialog", name="Leave Crew?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    bob_side.refresh_from_db()
+    assert bob_side.state == "member"  # nothing happened yet
+    more.click()
+    page.get_by_role("menuitem", name="Leave group").click()
+    dialog.get_by_role("button", name="Leave").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    bob_side.refresh_from_db()
+    assert bob_side.state == "left"
+    assert conversation.messages.order_by("seq").last().body == "bob left"

@@ -95,6 +95,37 @@ def test_the_group_page(trio):
     assert "Remove<span" not in logged_in(bob).get(f"/c/{conversation.pk}").content.decode()
 
 
+def test_the_group_page_has_the_chat_menu_and_the_whole_composer(trio):
+    ann, bob, cat = trio
+    conversation = make_group(ann, bob, cat)
+    page = logged_in(bob).get(f"/c/{conversation.pk}").content.decode()
+
+    assert 'data-conversation-toggle="muted"' in page
+    assert 'data-conversation-toggle="pinned"' in page
+    assert 'data-dialog-open="leave-dialog"' in page
+    assert 'data-dialog-open="delete-dialog"' in page
+    assert "The other members keep their copy of the group." in page
+    assert 'id="leave-dialog"' in page
+    # Photos, videos, voice notes and replies, as in a direct chat.
+    assert "data-media-attach" in page
+    assert 'data-voice-record data-voice-max="60"' in page
+    assert "data-reply-bar" in page
+
+
+def test_an_invited_user_gets_neither_mute_nor_delete_nor_leave(trio):
+    ann, bob, _ = trio
+    teen = UserFactory(username="teen", date_of_birth=years_ago(17))
+    befriend(ann, teen)
+    set_preference(teen, "friends")
+    conversation = make_group(ann, bob, teen)
+    page = logged_in(teen).get(f"/c/{conversation.pk}").content.decode()
+
+    assert "invited to join" in page
+    assert "data-conversation-toggle" not in page
+    assert 'id="leave-dialog"' not in page
+    assert 'id="delete-dialog"' not in page
+
+
 def test_send_add_rename_remove_leave_through_the_forms(trio):
     ann, bob, cat = trio
     dan = UserFactory(username="dan")
