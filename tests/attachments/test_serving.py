@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from attachments.models import Attachment
+from messaging import groups
 from privacy import services as privacy_services
 from tests.attachments import samples
 from tests.attachments.conftest import stored_files
@@ -238,3 +239,32 @@ def test_a_user_who_blocked_me_shows_no_photo_in_my_inbox(client_for, pair):
     privacy_services.block_create(blocker=friend, blocked=me)
     inbox = client_for(me).get("/api/v1/conversations").json()["results"]
     assert inbox[0]["other_user"]["avatar_url"] is None
+
+
+def test_a_photo_sent_to_a_group_reaches_its_members_in_their_history_window(
+    client_for, pair, uploaded
+):
+    me, friend = pair
+    third, late, outsider = UserFactory.create_batch(3)
+    befriend(me, third)
+    befriend(me, late)
+    side = groups.group_create(creator=me, usernames=[friend.username, third.username])
+    photo = uploaded()
+
+    response = client_for(me).post(
+        f"/api/v1/conversations/{side.conversation_id}/messages",
+        {"attachments": [photo], "client_id": "g-photo"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert [a["id"] for a in response.json()["attachments"]] == [photo]
+    groups.group_members_add(
+        adder=me, conversation_id=side.conversation_id, usernames=[late.username]
+    )
+
+    for member in (me, friend, third):
+        assert client_for(member).get(f"/media/{photo}/original").status_code == 200
+    # Joined after it was sent (no history before joining), or never a member: 404.
+    for stranger in (late, outsider):
+        response = client_for(stranger).get(f"/media/{photo}/original")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
