@@ -83,6 +83,7 @@ def live_server_env(tmp_path, transactional_db) -> dict[str, str]:
         SECURE_SSL_REDIRECT="0",
         SMS_BACKEND="file",
         SMS_FILE_PATH=str(tmp_path / "sms.jsonl"),
+        MEDIA_ROOT=str(tmp_path / "media"),
         PYTHONUNBUFFERED="1",
     )
     if getattr(settings, "REDIS_URL", ""):
