@@ -9,12 +9,18 @@ Audio and video go through PyAV (FFmpeg). The container is chosen from the file'
 bytes (MP4 `ftyp`, WebM/Matroska EBML, Ogg), so FFmpeg never probes for other formats
 (playlists that open other files, raw streams); only the codecs browsers play are
 accepted, every packet is demuxed to find the real duration (MediaRecorder's WebM has
-none in its header), and the first video frame becomes the poster.
+none in its header), and the first video frame becomes the poster. What is stored is a
+remux of the one video and one audio stream into a new container, packets copied and
+nothing else: the file's metadata (a phone's GPS position, its make, the title, timed
+metadata tracks) stays behind, MP4s get their index first (`faststart`, so playback starts
+before the download ends) and MediaRecorder's WebM gets the duration and cues it lacked.
 """
 
 import io
+import tempfile
 import warnings
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import av
 from django.conf import settings
@@ -37,6 +43,13 @@ IMAGE_FORMATS = {
     "GIF": ("image/gif", ".gif"),
 }
 
+# container family → FFmpeg muxer and its options for the stored copy
+_MUXERS = {
+    "mp4": ("mp4", {"movflags": "+faststart"}),
+    "webm": ("webm", {}),
+    "ogg": ("ogg", {}),
+}
+
 # container family → (FFmpeg demuxer, video codecs, audio codecs of a video, voice codecs)
 _CONTAINERS = {
     "mp4": ("mov", {"h264", "hevc", "av1", "vp9"}, {"aac", "opus"}, {"aac"}),
@@ -55,7 +68,8 @@ class Processed:
     width: int | None
     height: int | None
     duration_ms: int | None
-    original: bytes | None  # re-encoded bytes; None: store the uploaded file as it is
+    # Re-encoded bytes (images) or a temporary file holding the remux (audio, video).
+    original: bytes | BinaryIO | None
     thumbnail: bytes | None  # WebP, or None (voice notes)
 
 
@@ -182,13 +196,43 @@ def _process_av(file, family: str) -> Processed:
     file.seek(0)
     try:
         with av.open(file, format=demuxer, metadata_errors="ignore") as container:
-            return _inspect_container(
+            processed = _inspect_container(
                 container, family, video_codecs, video_audio_codecs, voice_codecs
             )
+        file.seek(0)
+        with av.open(file, format=demuxer, metadata_errors="ignore") as container:
+            processed.original = _remux(container, family)
     except ApiError:
         raise
     except Exception:
         raise UnsupportedMedia("This file is damaged and cannot be played.") from None
+    return processed
+
+
+def _remux(container, family: str) -> BinaryIO:
+    """The first video and audio streams' packets in a new container, on disk, and nothing
+    else of the upload: no container or stream metadata, no data or subtitle tracks."""
+    muxer, options = _MUXERS[family]
+    video, audio = container.streams.video, container.streams.audio
+    inputs = [streams[0] for streams in (video, audio) if streams]
+    # FFmpeg writes the path itself: `faststart` reopens it to move the index to the front.
+    copy = tempfile.NamedTemporaryFile()  # noqa: SIM115 (the caller stores, then closes it)
+    try:
+        with av.open(copy.name, "w", format=muxer, options=options) as output:
+            outputs = {}
+            for stream in inputs:
+                outputs[stream.index] = output.add_stream_from_template(stream)
+                outputs[stream.index].metadata.clear()
+            for packet in container.demux(*inputs):
+                if packet.dts is None:
+                    continue  # the flush packet at the end of each stream
+                packet.stream = outputs[packet.stream.index]
+                output.mux(packet)
+    except BaseException:
+        copy.close()
+        raise
+    copy.seek(0)
+    return copy
 
 
 def _inspect_container(container, family, video_codecs, video_audio_codecs, voice_codecs):

@@ -50,6 +50,7 @@ def attachment_create(*, uploader: User, file) -> Attachment:
     key = str(uploader.pk)
     token = uploads_window().acquire(key)
     stored: list[str] = []
+    processed = None
     try:
         processed = process_upload(file)
         attachment = Attachment(
@@ -60,11 +61,10 @@ def attachment_create(*, uploader: User, file) -> Attachment:
             height=processed.height,
             duration_ms=processed.duration_ms,
         )
-        if processed.original is not None:
+        if isinstance(processed.original, bytes):
             original = ContentFile(processed.original)
         else:
-            file.seek(0)
-            original = File(file)
+            original = File(processed.original)
         attachment.size = original.size
         attachment.original.save(f"original{processed.extension}", original, save=False)
         stored.append(attachment.original.name)
@@ -79,6 +79,9 @@ def attachment_create(*, uploader: User, file) -> Attachment:
         uploads_window().release(key, token)
         files_delete(stored)
         raise
+    finally:
+        if processed is not None and not isinstance(processed.original, bytes | None):
+            processed.original.close()  # the remux's temporary file
     return attachment
 
 

@@ -83,23 +83,31 @@ def _encode_audio(container, codec: str, seconds: float, rate: int = 48000) -> N
         container.mux(packet)
 
 
-def voice_note(seconds: float = 2.0, container_format: str = "webm") -> bytes:
+def voice_note(seconds: float = 2.0, container_format: str = "webm", *, metadata=None) -> bytes:
     """A voice note: Opus in WebM or Ogg, or AAC in MP4 (`mp4`)."""
     out = io.BytesIO()
     codec = "aac" if container_format == "mp4" else "libopus"
     with av.open(out, "w", format=container_format) as container:
+        container.metadata.update(metadata or {})
         _encode_audio(container, codec, seconds)
     return out.getvalue()
 
 
 def video_clip(
-    seconds: float = 1.0, container_format: str = "mp4", size=(160, 120), *, sound=True
+    seconds: float = 1.0,
+    container_format: str = "mp4",
+    size=(160, 120),
+    *,
+    sound=True,
+    metadata=None,
 ) -> bytes:
-    """A short video: H.264 (+ AAC) in MP4, or VP8 (+ Opus) in WebM."""
+    """A short video: H.264 (+ AAC) in MP4, or VP8 (+ Opus) in WebM; `metadata`: the
+    container's tags, as a phone writes its position and make."""
     out = io.BytesIO()
     fps = 10
     video_codec = "libx264" if container_format == "mp4" else "libvpx"
     with av.open(out, "w", format=container_format) as container:
+        container.metadata.update(metadata or {})
         stream = container.add_stream(video_codec, rate=fps)
         stream.width, stream.height = size
         stream.pix_fmt = "yuv420p"

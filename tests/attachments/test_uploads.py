@@ -2,6 +2,7 @@
 
 import io
 
+import av
 import pytest
 from PIL import Image
 
@@ -93,6 +94,42 @@ def test_images_lose_their_metadata_and_get_a_small_thumbnail(client_for, pair):
         assert image.size == (2000, 1000)
     with Image.open(attachment.thumbnail.open()) as thumbnail:
         assert thumbnail.size == (480, 240)
+
+
+PHONE_TAGS = {"location": "+51.5007-000.1246/", "make": "PhoneMaker", "title": "At home"}
+
+
+@pytest.mark.parametrize(
+    ("make", "container_format"),
+    [
+        pytest.param(lambda: samples.video_clip(metadata=PHONE_TAGS), "mp4", id="mp4-video"),
+        pytest.param(
+            lambda: samples.video_clip(container_format="webm", metadata=PHONE_TAGS),
+            "matroska",
+            id="webm-video",
+        ),
+        pytest.param(lambda: samples.voice_note(2, metadata=PHONE_TAGS), "matroska", id="voice"),
+        pytest.param(
+            lambda: samples.voice_note(2, "mp4", metadata=PHONE_TAGS), "mov", id="m4a-voice"
+        ),
+    ],
+)
+def test_audio_and_video_lose_their_metadata(client_for, pair, make, container_format):
+    me, _ = pair
+    original = make()
+    with av.open(io.BytesIO(original), format=container_format) as container:
+        assert "+51.5007-000.1246/" in container.metadata.values()  # it really has a position
+
+    data = upload(client_for(me), original).json()
+
+    stored = Attachment.objects.get(pk=data["id"]).original.open().read()
+    for secret in (b"PhoneMaker", b"+51.5007", b"At home"):
+        assert secret not in stored
+    with av.open(io.BytesIO(stored), format=container_format) as container:
+        assert not {"make", "location", "title"} & set(container.metadata)
+        assert len(container.streams) == len(av.open(io.BytesIO(original)).streams)
+    if container_format == "mov":  # the index first: playback starts before the download ends
+        assert stored.index(b"moov") < stored.index(b"mdat")
 
 
 def test_the_photo_is_turned_upright_as_its_exif_said(client_for, pair):
