@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmsite.settings")
+# DEBUG is off here as in production, which needs a key (any will do for a benchmark).
+os.environ.setdefault("DJANGO_SECRET_KEY", "dmsite-bench-not-secret-" + "b" * 40)
 
 import django  # noqa: E402
 

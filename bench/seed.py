@@ -43,6 +43,8 @@ def setup_django() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmsite.settings")
+    # DEBUG is off here as in production, which needs a key (any will do for a benchmark).
+    os.environ.setdefault("DJANGO_SECRET_KEY", "dmsite-bench-not-secret-" + "b" * 40)
     # whitenoise warns that `collectstatic` has not run: no static file is served here.
     warnings.filterwarnings("ignore", "No directory at", UserWarning)
     import django

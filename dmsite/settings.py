@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from dmsite.env import (
     env_bool,
@@ -24,10 +25,17 @@ from dmsite.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The fallback key is only good for a laptop; `check --deploy` flags it (security.W009).
-SECRET_KEY = env_str(
-    "DJANGO_SECRET_KEY", "django-insecure-dmsite-development-key-do-not-use-in-production"
-)
+# The fallback key is only good for a laptop (`make run` turns DEBUG on). Without DEBUG
+# there is no fallback: a production start without a key stops here, never signs
+# sessions and tokens with a key anyone can read in this file.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Environment variable DJANGO_SECRET_KEY is not set: with DJANGO_DEBUG off "
+            "dmsite needs a long random key of its own (docs/deploy.md)."
+        )
+    SECRET_KEY = "django-insecure-dmsite-development-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -173,6 +173,7 @@ def test_env_region_ages_refuses(env, value):
         env_region_ages(NAME)
 
 
+TEST_KEY = "dmsite-settings-test-key-" + "s" * 40
 SETUP = "import django; django.setup(); from django.conf import settings; "
 
 
@@ -183,7 +184,9 @@ def load_settings(script: str, **variables: str) -> subprocess.CompletedProcess:
         for key, item in os.environ.items()
         if not key.startswith(("RATE_", "PHONE_", "DM_", "DJANGO_", "ACCOUNT_"))
     }
-    environment.update({"DJANGO_SETTINGS_MODULE": "dmsite.settings", **variables})
+    environment.update(
+        {"DJANGO_SETTINGS_MODULE": "dmsite.settings", "DJANGO_SECRET_KEY": TEST_KEY, **variables}
+    )
     return subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", SETUP + script],
         cwd=Path(__file__).resolve().parents[2],
@@ -233,6 +236,45 @@ def test_settings_load_with_good_values():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "7/11 {'GB': 18, 'FR': 15}"
+
+
+@pytest.mark.parametrize("debug", [None, "0", "off"])
+def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off(debug):
+    variables = {"DJANGO_SECRET_KEY": ""}
+    if debug is not None:
+        variables["DJANGO_DEBUG"] = debug
+    result = load_settings("print('loaded')", **variables)
+    assert result.returncode != 0
+    assert "loaded" not in result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_settings_use_the_given_secret_key_when_debug_is_off():
+    result = load_settings("print(settings.DEBUG, settings.SECRET_KEY)", DJANGO_DEBUG="0")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", TEST_KEY]
+
+
+def test_only_debug_falls_back_to_the_development_key():
+    result = load_settings(
+        "print(settings.DEBUG, settings.SECRET_KEY)", DJANGO_DEBUG="1", DJANGO_SECRET_KEY=""
+    )
+    assert result.returncode == 0, result.stderr
+    debug, key = result.stdout.split()
+    assert debug == "True"
+    assert key.startswith("django-insecure-")  # `check --deploy` flags it (security.W009)
+
+
+@pytest.mark.parametrize(
+    ("proxies", "expected"),
+    [(None, "None"), ("0", "None"), ("1", "('HTTP_X_FORWARDED_PROTO', 'https')")],
+)
+def test_x_forwarded_proto_is_trusted_only_behind_a_configured_proxy(proxies, expected):
+    variables = {} if proxies is None else {"TRUSTED_PROXY_COUNT": proxies}
+    result = load_settings("print(settings.SECURE_PROXY_SSL_HEADER)", **variables)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
 
 
 POSTGRES = "postgres://dmsite@127.0.0.1:5432/dmsite"  # never connected to: settings only
