@@ -9,4 +9,4 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "dmsite-test-suite-key-" + "k" * 40)
 
-from dmsite.settings import *  # noqa: E402, F403
+from dmsite.settings import *  # noqa: F403
