@@ -42,6 +42,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 3  # seconds to wait for a frame that must come (Redis adds a round trip)
 QUIET = 0.3  # seconds of silence that show a frame did not come
+HOST = (b"host", b"localhost")
 ALLOWED_ORIGIN = (b"origin", b"http://localhost")
 
 # A valid frame with a known answer: shows the socket still works after an error.
@@ -58,7 +59,10 @@ async def sockets():
     opened: list[WebsocketCommunicator] = []
 
     async def open_socket(path: str = "/ws/", headers=()) -> tuple[WebsocketCommunicator, bool]:
-        communicator = WebsocketCommunicator(application, path, headers=list(headers))
+        headers = list(headers)
+        if not any(name == b"host" for name, _ in headers):
+            headers.insert(0, HOST)  # as every real server's handshake has
+        communicator = WebsocketCommunicator(application, path, headers=headers)
         opened.append(communicator)
         connected, _ = await communicator.connect(timeout=TIMEOUT)
         return communicator, connected
