@@ -9,7 +9,9 @@ a session cookie made here; the sign-up test goes through the pages instead.
 import json
 import os
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,14 @@ DESKTOP = {"width": 1280, "height": 800}
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 E2E_DIR = Path(__file__).resolve().parent
 TIMEOUT_MS = 5_000
+# Chromium reports every CSP violation as a `securitypolicyviolation` event (printed
+# here), and logs both its refusals and header errors to the console.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI}`);
+});
+"""
+POLICY_CONSOLE = re.compile(r"CSP violation|Content Security Policy|Permissions-Policy")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -154,12 +164,42 @@ def browser_for(browser, server):
         page.dialogs = []  # JavaScript alert/confirm/prompt: none should ever open
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
         page.on("pageerror", lambda error: script_errors.append(f"{page.url}: {error}"))
+        page.policy_violations = policy_violations
+        page.on("console", lambda message: note_policy_violation(page, message))
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.wait_for_function = partial(wait_for_function_under_csp, page)
+
+    def note_policy_violation(page, message):
+        if message.type in ("error", "warning") and POLICY_CONSOLE.search(message.text):
+            policy_violations.append(f"{page.url}: {message.text}")
 
     script_errors: list[str] = []
+    policy_violations: list[str] = []
     yield open_page
     for context in contexts:
         context.close()
     assert script_errors == [], "JavaScript errors in the pages"
+    # Every browser test is a test of the Content-Security-Policy and Permissions-Policy
+    # too: nothing a page does may be blocked by them, nor may Chromium reject them.
+    assert policy_violations == [], "Content-Security-Policy or Permissions-Policy violations"
+
+
+def wait_for_function_under_csp(page, expression: str, *, arg=None, timeout=None, polling=None):
+    """`page.wait_for_function` for pages without 'unsafe-eval'.
+
+    Playwright's own compiles the predicate with `new Function` inside the page, which
+    the Content-Security-Policy refuses (EvalError). `page.evaluate` runs through the
+    DevTools protocol, outside the page's policy: poll with it instead.
+    """
+    deadline = time.monotonic() + (TIMEOUT_MS if timeout is None else timeout) / 1000
+    interval = polling / 1000 if isinstance(polling, int | float) else 0.05
+    while True:
+        value = page.evaluate(expression, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout or TIMEOUT_MS} ms")
+        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")
