@@ -1,12 +1,10 @@
 """Reading one uploaded file from a multipart body without ever holding it in memory.
 
 The size limit is checked twice: from `Content-Length` before a byte is read (the
-ASGI guard and `check_content_length`), and while the body streams, by an upload
+ASGI guard, `dmsite.bodylimit`, and `body_too_large`), and while the body streams, by an upload
 handler that stops at `MEDIA_MAX_BYTES` + 1 bytes of the file (a body that lies
 about its length, or a chunked one). The file itself streams to a temporary file.
 """
-
-import json
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, TemporaryFileUploadHandler
@@ -15,7 +13,7 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from attachments.errors import file_too_large
-from dmsite.errors import InvalidInput, error_body
+from dmsite.errors import InvalidInput
 
 # What a multipart body may add around the file: boundaries, headers, a field or two.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -80,35 +78,3 @@ def the_one_file(request):
             fields={"file": ["Send exactly one file."]},
         )
     return files["file"]
-
-
-class UploadSizeGuard:
-    """ASGI middleware: refuse an upload whose Content-Length is too large, unread.
-
-    Django's ASGI handler spools a whole body before any view runs, so a 413 decided
-    in the view would come only after the client sent everything.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["path"] in UPLOAD_PATHS:
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if body_too_large(length):
-                error = file_too_large()
-                body = json.dumps(error_body(error.code, error.detail)).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": error.status_code,
-                        "headers": [
-                            (b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close"),
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)

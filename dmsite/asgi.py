@@ -9,13 +9,13 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
-from attachments.uploads import UploadSizeGuard  # noqa: E402
+from dmsite.bodylimit import BodySizeLimit  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402
 from messaging.ws_auth import socket_auth_stack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": UploadSizeGuard(django_asgi_app),
+        "http": BodySizeLimit(django_asgi_app),
         "websocket": socket_auth_stack(URLRouter(websocket_urlpatterns)),
     }
 )
