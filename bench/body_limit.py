@@ -1,0 +1,132 @@
+"""Daphne's memory for an oversized body, bare and behind nginx: `python bench/body_limit.py`.
+
+Starts its own Daphne on a throwaway SQLite database and Debian's nginx in front of it,
+configured with docs/deploy.md's block (tests/proxy.py), then for each body size sends
+one upload (`POST /api/v1/attachments`, streamed, with Content-Length, and once
+chunked) through nginx and once straight to Daphne, a fresh Daphne for each, and
+reports how far the upload raised Daphne's peak resident memory (VmHWM).
+
+Figures go to stdout as a Markdown table; bench/README.md keeps the last ones.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DAPHNE = Path(sys.executable).with_name("daphne")
+
+from tests.proxy import (  # noqa: E402
+    free_port,
+    nginx_binary,
+    peak_rss_kib,
+    post_upload,
+    start_nginx,
+)
+
+MIB = 2**20
+MEDIA_MAX_BYTES = 26214400
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes-mib", type=float, nargs="*", default=[100], help="more sizes past the limit"
+    )
+    args = parser.parse_args()
+    if nginx_binary() is None:
+        print("nginx is not installed (apt-get install nginx)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="dmsite-body-bench-") as folder:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
+            "MEDIA_ROOT": f"{folder}/media",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "dmsite-bench-not-secret-" + "b" * 40,
+            "SECURE_SSL_REDIRECT": "0",
+            "RATE_UPLOADS": "100000/60",
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("REDIS_URL", None)
+        manage = [sys.executable, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
+        token = (
+            subprocess.run(  # noqa: S603
+                [
+                    *manage,
+                    "shell",
+                    "-c",
+                    "import datetime; from accounts.models import User; "
+                    "from accounts.tokens import token_create; "
+                    "u = User.objects.create_user('bench', 'x',"
+                    " date_of_birth=datetime.date(1990, 1, 1)); "
+                    "print(token_create(user=u)[1])",
+                ],
+                env=env,
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+
+        def measure(file_size: int, *, proxied: bool, chunked: bool) -> tuple[int, int]:
+            """(status, KiB the upload added to a fresh Daphne's peak memory)."""
+            port = free_port()
+            daphne = subprocess.Popen(  # noqa: S603
+                [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "dmsite.asgi:application"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            nginx = start_nginx(port, Path(folder) / f"nginx-{port}")
+            try:
+                target = nginx.port if proxied else port
+                for _ in range(300):  # Daphne listening, and warmed up by one small upload
+                    try:
+                        warm, _ = post_upload(target, "/api/v1/attachments", 100, token=token)
+                    except (OSError, IndexError, ValueError):
+                        warm = None
+                    if warm == 400:  # 100 bytes of 0xff: `unsupported_media` (nginx: 502)
+                        break
+                    time.sleep(0.1)
+                before = peak_rss_kib(daphne.pid)
+                status, _ = post_upload(
+                    target, "/api/v1/attachments", file_size, token=token, chunked=chunked
+                )
+                time.sleep(0.5)
+                return status, peak_rss_kib(daphne.pid) - before
+            finally:
+                nginx.stop()
+                daphne.terminate()
+                daphne.wait(timeout=10)
+
+        print("| file sent | path | status | Daphne's peak memory grew by |")
+        print("|---|---|---|---|")
+        cases = [
+            # Within every limit: nginx passes it on, Daphne holds it (not an image: 400).
+            ("MEDIA_MAX_BYTES - 64 KiB", MEDIA_MAX_BYTES - 64 * 1024, [(True, False)]),
+            ("MEDIA_MAX_BYTES + 1", MEDIA_MAX_BYTES + 1, None),
+            *((f"{mib:g} MiB", int(mib * MIB), None) for mib in args.sizes_mib),
+        ]
+        for label, size, paths in cases:
+            for proxied, chunked in paths or [(False, False), (True, False), (True, True)]:
+                status, grew = measure(size, proxied=proxied, chunked=chunked)
+                path = "straight to Daphne" if not proxied else "through nginx"
+                path += " (chunked)" if chunked else " (Content-Length)" if proxied else ""
+                print(f"| {label} | {path} | {status} | {grew / 1024:.1f} MiB ({grew} KiB) |")
+                sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
