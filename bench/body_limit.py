@@ -10,7 +10,6 @@ Figures go to stdout as a Markdown table; bench/README.md keeps the last ones.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DAPHNE = Path(sys.executable).with_name("daphne")
+
+from throwaway import throwaway_site  # noqa: E402
 
 from tests.proxy import (  # noqa: E402
     free_port,
@@ -43,40 +44,8 @@ def main() -> int:
         print("nginx is not installed (apt-get install nginx)", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="dmsite-body-bench-") as folder:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
-            "MEDIA_ROOT": f"{folder}/media",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "dmsite-bench-not-secret-" + "b" * 40,
-            "SECURE_SSL_REDIRECT": "0",
-            "RATE_UPLOADS": "100000/60",
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("REDIS_URL", None)
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
-        token = (
-            subprocess.run(  # noqa: S603
-                [
-                    *manage,
-                    "shell",
-                    "-c",
-                    "import datetime; from accounts.models import User; "
-                    "from accounts.tokens import token_create; "
-                    "u = User.objects.create_user('bench', 'x',"
-                    " date_of_birth=datetime.date(1990, 1, 1)); "
-                    "print(token_create(user=u)[1])",
-                ],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        env, token = throwaway_site(folder)
+        env["LOG_LEVEL"] = "WARNING"
 
         def measure(file_size: int, *, proxied: bool, chunked: bool) -> tuple[int, int]:
             """(status, KiB the upload added to a fresh Daphne's peak memory)."""

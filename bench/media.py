@@ -42,6 +42,7 @@ import av  # noqa: E402
 import httpx  # noqa: E402
 import numpy as np  # noqa: E402
 from django.conf import settings  # noqa: E402
+from throwaway import throwaway_site  # noqa: E402
 
 from attachments.processing import process_upload  # noqa: E402
 from tests.attachments import samples  # noqa: E402
@@ -119,38 +120,7 @@ def main() -> None:
         )
 
     with tempfile.TemporaryDirectory(prefix="dmsite-media-bench-") as folder:
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3",
-            "MEDIA_ROOT": f"{folder}/media",
-            "SECURE_SSL_REDIRECT": "0",
-            "RATE_UPLOADS": "100000/60",
-            "DJANGO_DEBUG": "0",
-        }
-        env.pop("REDIS_URL", None)
-        manage = [sys.executable, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT)  # noqa: S603
-        token = (
-            subprocess.run(  # noqa: S603
-                [
-                    *manage,
-                    "shell",
-                    "-c",
-                    "import datetime; from accounts.models import User; "
-                    "from accounts.tokens import token_create; "
-                    "u = User.objects.create_user('bench', 'x',"
-                    " date_of_birth=datetime.date(1990, 1, 1)); "
-                    "print(token_create(user=u)[1])",
-                ],
-                env=env,
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )  # after what `shell` prints itself
+        env, token = throwaway_site(folder)
 
         def serve():
             """A fresh Daphne on a free port, and a client authenticated as `bench`."""

@@ -4,16 +4,12 @@ The request goes through the real ASGI application (as Daphne calls it), fed chu
 chunk from a generator, so the test itself never holds the body either.
 """
 
-import asyncio
 import tracemalloc
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
-from dmsite.asgi import application
+from tests.asgi import asgi_request
 from tests.factories import token_for
 
 pytestmark = pytest.mark.django_db
@@ -42,54 +38,15 @@ def _body_length(file_size: int) -> int:
 
 def _post(user, file_size: int) -> tuple[int, bytes, int]:
     """POST an upload of `file_size` bytes; (status, body, chunks the server read)."""
-    token = token_for(user)
-    chunks = _multipart_chunks(file_size)
-    read, finished = 0, False
-    sent: list[dict] = []
-
-    async def receive():
-        nonlocal read, finished
-        if finished:  # the client stays connected until the answer is sent
-            await asyncio.Event().wait()
-        chunk = next(chunks, None)
-        if chunk is None:
-            finished = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        read += 1
-        return {"type": "http.request", "body": chunk, "more_body": True}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "https",  # the app was built with production redirects on
-        "path": "/api/v1/attachments",
-        "raw_path": b"/api/v1/attachments",
-        "query_string": b"",
-        "server": ("localhost", 80),
-        "client": ("127.0.0.1", 50000),
-        "headers": [
-            (b"host", b"localhost"),
-            (b"authorization", f"Token {token}".encode()),
+    return asgi_request(
+        "/api/v1/attachments",
+        _multipart_chunks(file_size),
+        headers=[
+            (b"authorization", f"Token {token_for(user)}".encode()),
             (b"content-type", b"multipart/form-data; boundary=" + BOUNDARY),
             (b"content-length", str(_body_length(file_size)).encode()),
         ],
-    }
-    # As Django's test client does: the test's own database connection stays open.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        async_to_sync(application)(scope, receive, send)
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], body, read
+    )
 
 
 def test_a_body_declaring_too_much_is_refused_unread(pair):

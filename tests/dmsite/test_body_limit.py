@@ -5,17 +5,13 @@ Requests go through the real ASGI application, as Daphne calls it, fed chunk by 
 from a generator, so the test never holds a body either.
 """
 
-import asyncio
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
-from dmsite.asgi import application
 from dmsite.bodylimit import body_limit
 from messaging.models import Message
+from tests.asgi import asgi_request
 from tests.factories import UserFactory, token_for
 from tests.messaging.state import befriend
 
@@ -24,49 +20,9 @@ pytestmark = pytest.mark.django_db
 CHUNK = 64 * 1024
 
 
-def call(path: str, chunks, *, headers=(), method: str = "POST") -> tuple[int, dict, int]:
-    """(status, JSON answer, chunks the application took from the client)."""
-    read, finished, sent = 0, False, []
-    chunks = iter(chunks)
-
-    async def receive():
-        nonlocal read, finished
-        if finished:  # the client stays connected until the answer is sent
-            await asyncio.Event().wait()
-        chunk = next(chunks, None)
-        if chunk is None:
-            finished = True
-            return {"type": "http.request", "body": b"", "more_body": False}
-        read += 1
-        return {"type": "http.request", "body": chunk, "more_body": True}
-
-    async def send(message):
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "https",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "server": ("localhost", 443),
-        "client": ("127.0.0.1", 50000),
-        "headers": [(b"host", b"localhost"), *headers],
-    }
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        async_to_sync(application)(scope, receive, send)
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
-    starts = [message for message in sent if message["type"] == "http.response.start"]
-    assert len(starts) == 1, sent  # exactly one answer, never two
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return starts[0]["status"], json.loads(body) if body else {}, read
+def call(path: str, chunks, *, headers=()) -> tuple[int, dict, int]:
+    status, body, read = asgi_request(path, chunks, headers=headers)
+    return status, json.loads(body) if body else {}, read
 
 
 def blocks(total: int):
