@@ -92,7 +92,7 @@ def main() -> int:
                 status, grew = measure(size, proxied=proxied, chunked=chunked)
                 path = "straight to Daphne" if not proxied else "through nginx"
                 path += " (chunked)" if chunked else " (Content-Length)" if proxied else ""
-                print(f"| {label} | {path} | {status} | {grew / 1024:.1f} MiB ({grew} KiB) |")
+                print(f"| {label} | {path} | {status} | {grew / 1024:+.1f} MiB ({grew:+} KiB) |")
                 sys.stdout.flush()
     return 0
 
