@@ -191,14 +191,23 @@ def wait_for_function_under_csp(page, expression: str, *, arg=None, timeout=None
     the Content-Security-Policy refuses (EvalError). `page.evaluate` runs through the
     DevTools protocol, outside the page's policy: poll with it instead.
     """
+    from playwright.sync_api import Error as PlaywrightError
+
     deadline = time.monotonic() + (TIMEOUT_MS if timeout is None else timeout) / 1000
     interval = polling / 1000 if isinstance(polling, int | float) else 0.05
     while True:
-        value = page.evaluate(expression, arg)
+        try:
+            value = page.evaluate(expression, arg)
+        except PlaywrightError as error:  # mid-navigation, or the page's script not run yet
+            value, failure = None, error
+        else:
+            failure = None
         if value:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{expression!r} still false after {timeout or TIMEOUT_MS} ms")
+            raise TimeoutError(
+                f"{expression!r} still false after {timeout or TIMEOUT_MS} ms"
+            ) from failure
         time.sleep(interval)
 
 
