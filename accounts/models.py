@@ -58,6 +58,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     phone_number = models.CharField(max_length=16, blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     messaging_suspended_until = models.DateTimeField(null=True, blank=True)
+    # The moderator's reason, as written for the user: the refusal of a send says it.
+    # db_default: rows written by code that predates the column still insert.
+    messaging_suspension_reason = models.TextField(blank=True, default="", db_default="")
     # The profile photo (square WebP, written by `attachments.services.avatar_set`).
     # db_default: rows written by code that predates the column still insert.
     avatar = models.FileField(upload_to=avatar_name, max_length=200, blank=True, db_default="")

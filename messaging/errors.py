@@ -1,5 +1,7 @@
 """Messaging errors: each DM policy denial and each bad message, with its SPEC code."""
 
+from datetime import UTC, datetime, timedelta
+
 from rest_framework import status
 
 from dmsite.errors import ApiError, NotFound, RateLimited
@@ -13,6 +15,25 @@ class _Forbidden(ApiError):
 class AccountSuspended(_Forbidden):
     default_code = "account_suspended"
     default_detail = "Your messaging is suspended for now."
+
+
+def suspension_end_text(until: datetime) -> str:
+    """`8 Dec 2026, 14:00 UTC`: the end of a suspension, rounded up to its minute (sends are
+    refused until then, never past it)."""
+    minute = until.astimezone(UTC).replace(second=0, microsecond=0)
+    if minute < until:
+        minute += timedelta(minutes=1)
+    return f"{minute.day} {minute:%b %Y, %H:%M} UTC"
+
+
+def suspension_detail(user) -> str:
+    """What a suspended user is told: until when, and the moderator's reason as written."""
+    until = user.messaging_suspended_until
+    if not user.is_active or until is None:
+        return AccountSuspended.default_detail
+    detail = f"Your messaging is suspended until {suspension_end_text(until)}."
+    reason = user.messaging_suspension_reason.strip()
+    return f"{detail} Reason: {reason}" if reason else detail
 
 
 class CannotMessageSelf(_Forbidden):

@@ -18,7 +18,7 @@ from dmsite.fields import db_id_from_text
 from messaging import groups, selectors, services
 from messaging.forms import MessageForm
 from messaging.models import MemberState, MessageKind, Role
-from messaging.policy import DmDecision, sender_denial
+from messaging.policy import sender_decision
 from messaging.shapes import blocked_placeholder, message_shape
 from privacy.selectors import friends_of
 
@@ -67,9 +67,7 @@ def group_page(request, participant, form: MessageForm | None = None):
     if participant.state == MemberState.LEFT:
         denial = "You're no longer in this group."
     elif participant.is_member:
-        code = sender_denial(me)
-        if code is not None:
-            denial = denial_sentence(DmDecision(allowed=False, code=code))
+        denial = denial_sentence(sender_decision(me))
     in_group = {m["username"] for m in members}
     addable = [
         friend

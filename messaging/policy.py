@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Follow, User
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import Acquired, Claim, SlidingWindow, acquire_together
-from messaging.errors import DENIAL_ERRORS
+from messaging.errors import DENIAL_ERRORS, suspension_detail
 from messaging.models import Conversation, Folder, Message, Participant
 from privacy.models import (
     ADULT_AGE,
@@ -43,6 +43,7 @@ class DmDecision:
     retry_after: float | None = None  # for `rate_limited`
     # This message would start a new request: it counts towards RATE_REQUESTS.
     starts_request: bool = False
+    detail: str | None = None  # a denial's own sentence (a suspension's end and reason)
 
     def raise_if_denied(self) -> "DmDecision":
         if self.allowed:
@@ -50,11 +51,18 @@ class DmDecision:
         error_class = DENIAL_ERRORS[self.code]
         if issubclass(error_class, RateLimited):
             raise error_class(self.retry_after)
-        raise error_class()
+        raise error_class(self.detail)
 
 
 def _deny(code: str, retry_after: float | None = None) -> DmDecision:
     return DmDecision(allowed=False, code=code, retry_after=retry_after)
+
+
+def _deny_sender(sender: User, code: str) -> DmDecision:
+    """A denial of the sender's own rules; a suspension says until when and why."""
+    if code == "account_suspended":
+        return DmDecision(allowed=False, code=code, detail=suspension_detail(sender))
+    return _deny(code)
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ def reaction_decision(user: User, other: User | None) -> DmDecision:
     `other` is the message's sender (None: my own message).
     """
     if not user.is_active or user.is_messaging_suspended():
-        return _deny("account_suspended")
+        return _deny_sender(user, "account_suspended")
     if other is None:
         return DmDecision(allowed=True)
     blockers = set(
@@ -154,6 +162,12 @@ def sender_denial(sender: User) -> str | None:
     if sender.age < min_dm_age(sender.region):
         return "age_restricted"
     return None
+
+
+def sender_decision(sender: User) -> DmDecision:
+    """`sender_denial` as a decision, with the denial's sentence."""
+    code = sender_denial(sender)
+    return DmDecision(allowed=True) if code is None else _deny_sender(sender, code)
 
 
 @functools.cache
@@ -296,7 +310,7 @@ def _decide(
 ) -> DmDecision:
     """Rules 1 to 9 in the SPEC's order: the first that fails decides."""
     if not sender.is_active or sender.is_messaging_suspended():
-        return _deny("account_suspended")
+        return _deny_sender(sender, "account_suspended")
     if recipient is not None and recipient.pk == sender.pk:
         return _deny("cannot_message_self")
     if recipient is None or not recipient.is_active or facts.recipient_blocked_sender:
@@ -455,7 +469,7 @@ def group_add_decisions(adder: User, usernames: list[str]) -> list[GroupAddition
     """
     denial = sender_denial(adder)
     if denial is not None:
-        return [GroupAddition(name, None, _deny(denial)) for name in usernames]
+        return [GroupAddition(name, None, _deny_sender(adder, denial)) for name in usernames]
     lowered = [name.lower() for name in usernames]
     users = {
         user.username.lower(): user
@@ -489,7 +503,7 @@ def check_can_add_to_group(adder: User, usernames: list[str]) -> list[GroupAddit
             continue
         error_class = DENIAL_ERRORS[decision.code]
         if decision.code in _SENDER_CODES:
-            raise error_class()
+            raise error_class(decision.detail)
         raise error_class(_ADDITION_DETAILS[decision.code].format(name=addition.username))
     return additions
 
@@ -512,7 +526,7 @@ def group_send_decision(sender: User, mine: Participant | None) -> DmDecision:
         return _deny("not_found")
     denial = sender_denial(sender)
     if denial is not None:
-        return _deny(denial)
+        return _deny_sender(sender, denial)
     key = str(sender.pk)
     wait = max(
         messages_window().retry_after(key),

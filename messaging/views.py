@@ -54,7 +54,7 @@ def denial_sentence(decision: DmDecision) -> str | None:
         return None
     if decision.code == "not_found":
         return NOT_AVAILABLE
-    return str(DENIAL_ERRORS[decision.code].default_detail)
+    return decision.detail or str(DENIAL_ERRORS[decision.code].default_detail)
 
 
 def _visible_user_or_404(viewer, username: str):

@@ -1,18 +1,25 @@
-"""The moderators' panel: the open-reports queue, its evidence and actions, the audit log."""
+"""The moderators' panel: the open-reports queue, a report's page (evidence, then the
+action buttons), and the audit log."""
 
 from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from dmsite.errors import ApiError
+from messaging.errors import suspension_end_text
 from moderation import services
 from moderation.admin_site import ModerationAdminSite
-from moderation.models import ModerationAction, Report, ReportStatus
+from moderation.models import ActionKind, ModerationAction, Report, ReportStatus, TargetType
+from moderation.templatetags.moderation_times import local_time
 
 # A password and a TOTP code, throttled (moderation/admin_site.py).
 admin.site.__class__ = ModerationAdminSite
@@ -21,18 +28,15 @@ admin.site.site_title = "dmsite moderation"
 admin.site.index_title = "Reports queue and audit log"
 
 
-class ModerationActionForm(helpers.ActionForm):
-    """Shown beside the action menu: every action needs a reason; a suspension a period."""
+class QueueActionForm(helpers.ActionForm):
+    """Beside the queue's action menu, whose one action is Dismiss: its reason, nothing else.
+
+    Removing, suspending and deactivating are done from a report's own page, after its
+    evidence, each with its own fields and a confirmation (docs/decisions.md).
+    """
 
     # No max_length: an invalid action form makes Django say "No action selected".
     reason = forms.CharField(label="Reason", required=False)
-    suspend_days = forms.TypedChoiceField(
-        label="Suspend for",
-        coerce=int,
-        initial=7,
-        required=False,
-        choices=[(1, "1 day"), (3, "3 days"), (7, "7 days"), (30, "30 days"), (365, "1 year")],
-    )
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -83,46 +87,101 @@ class AgeFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _message_rows(messages_: list[dict]):
-    return format_html_join(
-        "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        (
-            (
-                message["created_at"],
-                message["sender"],
-                message["body"] or "(unsent)",
-                message["seq"],
-            )
-            for message in messages_
-        ),
+class ReportActionForm(forms.Form):
+    """One button of a report's page: the action, its reason, a suspension's period.
+
+    `confirmed` comes from the confirmation page that destructive actions show first.
+    """
+
+    action = forms.ChoiceField(choices=ActionKind.choices)
+    reason = forms.CharField(max_length=2000, required=False, strip=True)
+    days = forms.TypedChoiceField(
+        coerce=int, choices=services.SUSPENSION_PERIODS, required=False, empty_value=None
     )
+    confirmed = forms.BooleanField(required=False)
+
+    def __init__(self, *args, report: Report, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.report = report
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if not (data.get("reason") or "").strip():
+            self.add_error("reason", "Say why: every moderator action needs a reason.")
+        if action == ActionKind.SUSPEND:
+            if data.get("days") is None and "days" not in self.errors:
+                self.add_error("days", "Choose how long the suspension lasts.")
+            if len(data.get("reason") or "") > services.SUSPENSION_REASON_MAX:
+                self.add_error(
+                    "reason",
+                    f"The user reads this reason: keep it to "
+                    f"{services.SUSPENSION_REASON_MAX} characters.",
+                )
+        if action == ActionKind.REMOVE_MESSAGE and self.report.target_type != TargetType.MESSAGE:
+            self.add_error("action", "Only a message report has a message to remove.")
+        return data
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.cleaned_data["action"] != ActionKind.DISMISS
+
+
+# What each confirmation page asks, and its button.
+CONFIRMATIONS = {
+    ActionKind.REMOVE_MESSAGE: (
+        "Remove {name}'s message #{message} for both participants? Its text and files are "
+        "erased; the report keeps its evidence.",
+        "Yes, remove the message",
+    ),
+    ActionKind.SUSPEND: (
+        "Suspend {name}'s messaging for {period}, until about {until}? Every send of theirs "
+        "is refused with this reason, which they read:",
+        "Yes, suspend {name}",
+    ),
+    ActionKind.DEACTIVATE: (
+        "Deactivate {name}'s account? They are signed out everywhere and disappear for "
+        "everyone else; their messages stay as evidence.",
+        "Yes, deactivate {name}",
+    ),
+}
+
+
+def _evidence_messages(report: Report) -> tuple[list[dict], list]:
+    """The snapshot's messages, each with the evidence copies of its files."""
+    snapshot = report.snapshot
+    shown = [snapshot["message"]] if "message" in snapshot else snapshot.get("messages", [])
+    files = list(report.files.order_by("message_id", "pk"))
+    by_attachment = {evidence.attachment_id: evidence for evidence in files}
+    placed: set[int] = set()
+    rows = []
+    for message in shown:
+        copies = []
+        for attachment in message.get("attachments", []):
+            evidence = by_attachment.get(attachment["id"])
+            if evidence is not None:
+                copies.append(evidence)
+                placed.add(evidence.pk)
+        rows.append({**message, "files": copies})
+    # Copies whose message the snapshot does not show (none expected): still shown.
+    unplaced = [evidence for evidence in files if evidence.pk not in placed]
+    return rows, unplaced
 
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ["id", "created_at", "reason", "target_type", "reporter", "offender", "status"]
+    list_display = ["id", "reported", "reason", "target_type", "reporter", "offender", "status"]
+    list_display_links = ["id", "reported"]
     list_filter = [StatusFilter, "reason", AgeFilter, "target_type"]
     search_fields = ["reporter__username", "offender__username", "details"]
     list_select_related = ["reporter", "offender"]
     ordering = ["-created_at"]
-    action_form = ModerationActionForm
-    actions = ["dismiss", "remove_message", "suspend_offender", "deactivate_offender"]
-    readonly_fields = [
-        "reporter",
-        "offender",
-        "target_type",
-        "target_id",
-        "reason",
-        "details",
-        "status",
-        "created_at",
-        "resolved_at",
-        "resolved_by",
-        "evidence",
-        "evidence_files",
-    ]
-    exclude = ["snapshot"]
+    action_form = QueueActionForm
+    actions = ["dismiss"]
+
+    class Media:
+        js = ["js/local-times.js"]
+        css = {"all": ["css/moderation-admin.css"]}
 
     def has_add_permission(self, request):
         return False
@@ -130,114 +189,134 @@ class ReportAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Evidence (as it was when reported)")
-    def evidence(self, report: Report):
-        snapshot = report.snapshot
-        shown = [snapshot["message"]] if "message" in snapshot else snapshot.get("messages", [])
-        header = ""
-        if "user" in snapshot:
-            user = snapshot["user"]
-            header = format_html(
-                "<p><strong>{}</strong> ({}): {}</p>",
-                user["username"],
-                user["display_name"],
-                user["bio"] or "no bio",
-            )
-        if "members" in snapshot:
-            header = format_html(
-                "<p><strong>Group {}</strong> ({} members): {}</p>",
-                snapshot["title"] or "without a title",
-                len(snapshot["members"]),
-                ", ".join(
-                    f"{member['username']} ({member['role']}, {member['state']})"
-                    for member in snapshot["members"]
-                ),
-            )
-        if not shown:
-            return header or "No messages."
-        return format_html(
-            "{}<table><thead><tr><th>time</th><th>sender</th><th>text</th><th>seq</th></tr>"
-            "</thead><tbody>{}</tbody></table>",
-            header,
-            _message_rows(shown),
-        )
+    @admin.display(description="reported", ordering="created_at")
+    def reported(self, report: Report):
+        return local_time(report.created_at)
 
-    @admin.display(description="Photos, videos and voice notes (copies kept for moderators)")
-    def evidence_files(self, report: Report):
-        files = list(report.files.order_by("message_id", "pk"))
-        if not files:
-            return "None."
-        players = {
-            "image": '<a href="{0}"><img src="{0}" alt="Reported photo" width="240"></a>',
-            "video": '<video controls preload="metadata" src="{0}" width="320"></video>',
-            "voice": '<audio controls preload="metadata" src="{0}"></audio>',
-        }
-        return format_html_join(
-            "",
-            "<figure>{}<figcaption>{} of message {}</figcaption></figure>",
-            (
-                (
-                    format_html(
-                        players.get(evidence.kind, players["image"]),
-                        reverse("evidence-file", kwargs={"file_id": evidence.pk}),
-                    ),
-                    evidence.kind,
-                    evidence.message_id,
-                )
-                for evidence in files
-            ),
-        )
-
-    def _run(self, request, queryset, action, **options):
-        reason = request.POST.get("reason", "")
-        done = 0
-        for report in queryset.select_related("offender"):
-            try:
-                action(report=report, moderator=request.user, reason=reason, **options)
-                done += 1
-            except ApiError as error:
-                self.message_user(request, f"Report #{report.pk}: {error.detail}", messages.ERROR)
-        if done:
-            self.message_user(request, f"{done} report(s) handled.", messages.SUCCESS)
+    # The queue's one bulk action ---------------------------------------------------------
 
     @admin.action(description="Dismiss", permissions=["change"])
     def dismiss(self, request, queryset):
-        self._run(request, queryset, services.report_dismiss)
+        reason = request.POST.get("reason", "")
+        for report in queryset.select_related("offender").order_by("pk"):
+            try:
+                entry = services.report_act(
+                    report=report, moderator=request.user, action=ActionKind.DISMISS, reason=reason
+                )
+            except ApiError as error:
+                self.message_user(request, f"Report #{report.pk}: {error.detail}", messages.ERROR)
+            else:
+                self.message_user(request, services.action_summary(entry), messages.SUCCESS)
 
-    @admin.action(description="Remove the reported message", permissions=["change"])
-    def remove_message(self, request, queryset):
-        # Other reports are not skipped silently: the service says why nothing was done.
-        self._run(request, queryset, services.report_remove_message)
+    # The report's page: its evidence, then the action buttons; nothing to save -----------
 
-    @admin.action(description="Suspend the offender's messaging", permissions=["change"])
-    def suspend_offender(self, request, queryset):
-        days = int(request.POST.get("suspend_days") or 7)
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        report = self.get_object(request, unquote(object_id))
+        if report is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, report):
+            raise PermissionDenied
+        form = None
+        if request.method == "POST":
+            if not self.has_change_permission(request, report):
+                raise PermissionDenied
+            form = ReportActionForm(request.POST, report=report)
+            if form.is_valid():
+                data = form.cleaned_data
+                if form.needs_confirmation and not data["confirmed"]:
+                    return self._confirmation(request, report, data)
+                try:
+                    entry = services.report_act(
+                        report=report,
+                        moderator=request.user,
+                        action=data["action"],
+                        reason=data["reason"],
+                        days=data["days"],
+                    )
+                except ApiError as error:
+                    form.add_error(None, str(error.detail))
+                else:
+                    self.message_user(request, services.action_summary(entry), messages.SUCCESS)
+                    return HttpResponseRedirect(request.path)
+        return self._report_page(request, report, form)
 
-        def suspend(*, report, moderator, reason):
-            services.user_suspend_messaging(
-                moderator=moderator, user=report.offender, days=days, reason=reason, report=report
-            )
+    def _report_page(self, request, report: Report, form: ReportActionForm | None):
+        evidence, unplaced = _evidence_messages(report)
+        snapshot = report.snapshot
+        offender = report.offender
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(report),
+            "report": report,
+            "evidence": evidence,
+            "unplaced_files": unplaced,
+            "profile": snapshot.get("user"),
+            "group": {"title": snapshot.get("title"), "members": snapshot["members"]}
+            if "members" in snapshot
+            else None,
+            "offender": offender,
+            "offender_suspended": offender.is_messaging_suspended(),
+            "offender_suspended_until": suspension_end_text(offender.messaging_suspended_until)
+            if offender.is_messaging_suspended()
+            else None,
+            "history": [
+                {"entry": entry, "done": services.action_done(entry)}
+                for entry in report.actions.select_related("moderator", "target_user").order_by(
+                    "created_at", "pk"
+                )
+            ],
+            "can_act": self.has_change_permission(request, report),
+            "form": form,
+            "failed_action": form.data.get("action") if form is not None else None,
+            "periods": services.SUSPENSION_PERIODS,
+            "default_days": 7,
+            "actions": ActionKind,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/moderation/report/report.html", context)
 
-        self._run(request, queryset, suspend)
-
-    @admin.action(description="Deactivate the offender's account", permissions=["change"])
-    def deactivate_offender(self, request, queryset):
-        def deactivate(*, report, moderator, reason):
-            services.user_deactivate_by_moderator(
-                moderator=moderator, user=report.offender, reason=reason, report=report
-            )
-
-        self._run(request, queryset, deactivate)
+    def _confirmation(self, request, report: Report, data: dict):
+        action, name = data["action"], report.offender.username
+        question, button = CONFIRMATIONS[action]
+        days = data["days"]
+        period = dict(services.SUSPENSION_PERIODS).get(days, "")
+        until = (
+            suspension_end_text(timezone.now() + timedelta(days=days)) if days is not None else ""
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Are you sure?",
+            "report": report,
+            "question": question.format(
+                name=name, message=report.target_id, period=period, until=until
+            ),
+            "button": button.format(name=name),
+            "action": action,
+            "reason": data["reason"],
+            "days": days,
+            "shows_reason": action == ActionKind.SUSPEND,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/moderation/report/confirm.html", context)
 
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
-    """The audit log: readable by moderators, changeable by nobody."""
+    """The audit log: who did what to whom, when and why, each whole; changeable by nobody."""
 
-    list_display = ["created_at", "moderator", "action", "target_user", "report", "reason"]
+    list_display = ["when", "moderator", "what", "target_user", "reason_text", "report_link"]
+    list_display_links = ["when"]
     list_filter = ["action"]
     search_fields = ["moderator__username", "target_user__username", "reason"]
     list_select_related = ["moderator", "target_user", "report"]
+    fields = ["when", "moderator", "what", "target_user", "reason_text", "report_link"]
+    readonly_fields = fields
+
+    class Media:
+        js = ["js/local-times.js"]
+        css = {"all": ["css/moderation-admin.css"]}
 
     def has_add_permission(self, request):
         return False
@@ -247,3 +326,22 @@ class ModerationActionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, entry: ModerationAction):
+        return local_time(entry.created_at)
+
+    @admin.display(description="what", ordering="action")
+    def what(self, entry: ModerationAction):
+        return services.action_done(entry)
+
+    @admin.display(description="reason", ordering="reason")
+    def reason_text(self, entry: ModerationAction):
+        return format_html('<span class="moderation-reason">{}</span>', entry.reason)
+
+    @admin.display(description="report", ordering="report")
+    def report_link(self, entry: ModerationAction):
+        if entry.report_id is None:
+            return "none"
+        url = reverse("admin:moderation_report_change", args=[entry.report_id])
+        return format_html('<a href="{}">#{}</a>', url, entry.report_id)

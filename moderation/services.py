@@ -1,7 +1,7 @@
 """Reports and every moderator action; each action writes its audit-log row."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,6 +14,7 @@ from attachments.services import files_delete
 from dmsite.errors import InvalidInput, NotFound
 from dmsite.fields import MAX_DB_ID
 from dmsite.ratelimit import SlidingWindow
+from messaging.errors import suspension_end_text
 from messaging.models import Conversation, Message, MessageKind, Participant
 from messaging.selectors import messages_visible_to
 from messaging.services import message_erase
@@ -23,6 +24,8 @@ from moderation.evidence import evidence_copy
 from moderation.models import ActionKind, ModerationAction, Report, ReportStatus, TargetType
 from privacy.selectors import users_visible_to
 from privacy.services import block_create
+
+SUSPENSION_REASON_MAX = 500  # characters: the suspended user reads it in every refusal
 
 
 @dataclass(frozen=True)
@@ -229,13 +232,23 @@ def report_remove_message(*, report: Report, moderator: User, reason: str) -> Mo
 def user_suspend_messaging(
     *, moderator: User, user: User, days: int, reason: str, report: Report | None = None
 ) -> ModerationAction:
-    """Refuse the user's sends with `account_suspended` for `days` days from now."""
+    """Refuse the user's sends with `account_suspended` for `days` days from now.
+
+    The reason is written for the user: every refusal of their sends says it, with the end.
+    """
     _require_reason(reason)
+    if len(reason.strip()) > SUSPENSION_REASON_MAX:
+        raise InvalidInput(
+            f"The user reads this reason: keep it to {SUSPENSION_REASON_MAX} characters."
+        )
     if not 0 < days <= 3650:
         raise InvalidInput("A suspension lasts from 1 to 3650 days.")
     until = timezone.now() + timedelta(days=days)
-    User.objects.filter(pk=user.pk).update(messaging_suspended_until=until)
+    User.objects.filter(pk=user.pk).update(
+        messaging_suspended_until=until, messaging_suspension_reason=reason.strip()
+    )
     user.messaging_suspended_until = until
+    user.messaging_suspension_reason = reason.strip()
     return _audit(
         moderator=moderator,
         action=ActionKind.SUSPEND,
@@ -260,3 +273,50 @@ def user_deactivate_by_moderator(
         target_user=user,
         report=report,
     )
+
+
+# One entry for every moderator button: the report's page and the queue's list action ----
+
+SUSPENSION_PERIODS = [(1, "1 day"), (3, "3 days"), (7, "7 days"), (30, "30 days"), (365, "1 year")]
+
+
+def report_act(
+    *, report: Report, moderator: User, action: str, reason: str, days: int | None = None
+) -> ModerationAction:
+    """Run one moderator action on a report; `days` for a suspension only."""
+    if action == ActionKind.DISMISS:
+        return report_dismiss(report=report, moderator=moderator, reason=reason)
+    if action == ActionKind.REMOVE_MESSAGE:
+        return report_remove_message(report=report, moderator=moderator, reason=reason)
+    if action == ActionKind.SUSPEND:
+        if days is None:
+            raise InvalidInput("Choose how long the suspension lasts.")
+        return user_suspend_messaging(
+            moderator=moderator, user=report.offender, days=days, reason=reason, report=report
+        )
+    if action == ActionKind.DEACTIVATE:
+        return user_deactivate_by_moderator(
+            moderator=moderator, user=report.offender, reason=reason, report=report
+        )
+    raise InvalidInput("No such moderator action.")
+
+
+def action_done(entry: ModerationAction) -> str:
+    """What an action did, without its reason: the audit log's `what` column."""
+    name = entry.target_user.username
+    if entry.action == ActionKind.DISMISS:
+        return f"Dismissed report #{entry.report_id} about {name}"
+    if entry.action == ActionKind.REMOVE_MESSAGE:
+        return f"Removed {name}'s message #{entry.details.get('message_id')} for everyone"
+    if entry.action == ActionKind.SUSPEND:
+        until = entry.details.get("until")
+        ends = suspension_end_text(datetime.fromisoformat(until)) if until else "?"
+        return f"Suspended {name}'s messaging until {ends}"
+    if entry.action == ActionKind.DEACTIVATE:
+        return f"Deactivated {name}'s account"
+    return entry.get_action_display()
+
+
+def action_summary(entry: ModerationAction) -> str:
+    """What an action did and why, in words: the confirmation the moderator reads."""
+    return f"{action_done(entry)}. Reason: {entry.reason}"

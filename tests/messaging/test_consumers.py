@@ -6,7 +6,7 @@ built through the real services. Events leave on commit, hence transactional tes
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
@@ -184,9 +184,13 @@ def rest(user: User, method: str, path: str, data: dict | None = None):
 
 
 @database_sync_to_async
-def suspend(user: User) -> None:
-    until = timezone.now() + timedelta(days=1)
-    User.objects.filter(pk=user.pk).update(messaging_suspended_until=until)
+def suspend(user: User) -> datetime:
+    """Suspended for a day (to the minute), with a reason; the end."""
+    until = timezone.now().replace(second=0, microsecond=0) + timedelta(days=1)
+    User.objects.filter(pk=user.pk).update(
+        messaging_suspended_until=until, messaging_suspension_reason="Spam."
+    )
+    return until
 
 
 @database_sync_to_async
@@ -1154,12 +1158,17 @@ async def test_suspension_applies_to_an_open_socket_at_once(connect):
     assert (await ask(alice_socket, frame))["type"] == "message.ack"
     assert (await receive(alice_socket))["type"] == "message.new"
 
-    await suspend(alice)  # as a moderator does, while the socket is open
+    until = await suspend(alice)  # as a moderator does, while the socket is open
 
+    ends = f"{until.day} {until:%b %Y, %H:%M} UTC"
     await assert_send_refused(
         alice_socket,
         {"type": "message.send", "to": "bob", "body": "after", "client_id": "z-2"},
-        error("account_suspended", "Your messaging is suspended for now.", client_id="z-2"),
+        error(
+            "account_suspended",
+            f"Your messaging is suspended until {ends}. Reason: Spam.",
+            client_id="z-2",
+        ),
     )
 
 

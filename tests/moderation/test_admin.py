@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 import time_machine
@@ -396,18 +397,28 @@ def test_the_change_page_of_a_user_report_shows_the_profile_escaped(pair, modera
 
 
 def test_the_change_page_is_read_only(message_report, moderator_client):
+    """Only the action buttons post: no field of the report, no Save that claims a change."""
     response = moderator_client.get(f"{CHANGELIST}{message_report.pk}/change/")
 
     content = response.content.decode()
-    for field in ("reason", "details", "status", "snapshot", "target_id", "offender"):
+    for field in ("details", "status", "snapshot", "target_id", "offender", "_save", "_continue"):
         assert f'name="{field}"' not in content
+    # The only named fields are the buttons' own (action, reason, period, csrf).
+    assert set(re.findall(r'<(?:input|select|textarea|button)[^>]* name="([a-z_]+)"', content)) == {
+        "action",
+        "reason",
+        "days",
+        "csrfmiddlewaretoken",
+    }
 
     # A crafted post cannot change a report behind the audit log's back.
     posted = moderator_client.post(
         f"{CHANGELIST}{message_report.pk}/change/",
         {"status": "dismissed", "reason": "other", "details": "edited", "snapshot": "{}"},
     )
-    assert posted.status_code == 302
+    assert posted.status_code == 200  # the page again, saying what is missing
+    assert posted.context["form"].errors == {"action": ["This field is required."]}
+    assert "changed successfully" not in posted.content.decode()
     before_snapshot = message_report.snapshot
     message_report.refresh_from_db()
     assert message_report.status == ReportStatus.OPEN
@@ -501,17 +512,14 @@ def test_a_moderator_resolves_a_report_with_a_suspension(
     )
     queue = client.get(CHANGELIST)
     assert _listed(queue) == [message_report.pk]
-    assert "Suspend the offender" in queue.content.decode()
+    page = f"{CHANGELIST}{message_report.pk}/change/"
+    assert page in queue.content.decode()
+    suspend = {"action": "suspend", "days": "7", "reason": "Insults after a warning."}
 
-    response = client.post(
-        CHANGELIST,
-        {
-            "action": "suspend_offender",
-            "_selected_action": [message_report.pk],
-            "reason": "Insults after a warning.",
-            "suspend_days": "7",
-        },
-    )
+    confirm = client.post(page, suspend)
+    assert confirm.status_code == 200
+    assert "Yes, suspend offender" in confirm.content.decode()
+    response = client.post(page, {**suspend, "confirmed": "on"})
 
     assert response.status_code == 302
     assert _listed(client.get(CHANGELIST)) == []

@@ -1,4 +1,5 @@
-"""Moderator actions, through the services and through the admin's changelist actions.
+"""Moderator actions, through the services and through the buttons of a report's page
+(and the queue's one list action, Dismiss).
 
 Each action's effect on the data and on the DM policy, and its one audit-log row.
 """
@@ -22,7 +23,7 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/moderation/report/"
-VIA = ["service", "admin"]
+VIA = ["service", "page"]
 
 
 def _report(reporter: User, target_type: str, target_id, reason: str = "harassment") -> Report:
@@ -45,13 +46,43 @@ def user_report(pair) -> Report:
     return _report(reporter, "user", offender.pk)
 
 
-def _admin_action(client, action: str, reports, *, reason="Breaks the rules.", days="7", query=""):
+def _admin_action(client, action: str, reports, *, reason="Breaks the rules.", query=""):
+    """The queue's list action (Dismiss is the only one)."""
     data = {"action": action, "_selected_action": [report.pk for report in reports]}
     if reason is not None:
         data["reason"] = reason
-    if days is not None:
-        data["suspend_days"] = days
     return client.post(CHANGELIST + query, data)
+
+
+def _page(report: Report) -> str:
+    return f"{CHANGELIST}{report.pk}/change/"
+
+
+def _page_action(client, report: Report, action: str, *, reason="Breaks the rules.", days=None):
+    """A button of the report's page; a destructive one is confirmed on the next page."""
+    data = {"action": action}
+    if reason is not None:
+        data["reason"] = reason
+    if days is not None:
+        data["days"] = str(days)
+    response = client.post(_page(report), data)
+    if action != ActionKind.DISMISS and response.status_code == 200 and _asks_to_confirm(response):
+        response = client.post(_page(report), {**data, "confirmed": "on"})
+    return response
+
+
+def _asks_to_confirm(response) -> bool:
+    return "admin/moderation/report/confirm.html" in [t.name for t in response.templates]
+
+
+def _queue_ids(response) -> list[int]:
+    assert response.status_code == 200
+    return [report.pk for report in response.context["cl"].result_list]
+
+
+def _form_errors(response) -> dict:
+    assert response.status_code == 200
+    return response.context["form"].errors
 
 
 def _admin_messages(response) -> list[tuple[int, str]]:
@@ -60,18 +91,16 @@ def _admin_messages(response) -> list[tuple[int, str]]:
 
 def _act(via, moderator_client, moderator, action, report, *, reason, days=7):
     """Run one action on one report, the way a moderator would."""
-    if via == "admin":
-        admin_action = {
-            ActionKind.DISMISS: "dismiss",
-            ActionKind.REMOVE_MESSAGE: "remove_message",
-            ActionKind.SUSPEND: "suspend_offender",
-            ActionKind.DEACTIVATE: "deactivate_offender",
-        }[action]
-        response = _admin_action(
-            moderator_client, admin_action, [report], reason=reason, days=str(days)
+    if via == "page":
+        response = _page_action(
+            moderator_client,
+            report,
+            action,
+            reason=reason,
+            days=days if action == ActionKind.SUSPEND else None,
         )
         assert response.status_code == 302
-        assert response["Location"] == CHANGELIST
+        assert response["Location"] == _page(report)
         return _admin_messages(response)
     if action == ActionKind.DISMISS:
         services.report_dismiss(report=report, moderator=moderator, reason=reason)
@@ -133,8 +162,13 @@ def test_dismiss(via, pair, message_report, moderator, moderator_client, client_
         report=message_report,
         since=since,
     )
-    if via == "admin":
-        assert shown == [(messages.SUCCESS, "1 report(s) handled.")]
+    if via == "page":
+        assert shown == [
+            (
+                messages.SUCCESS,
+                f"Dismissed report #{message_report.pk} about offender. Reason: Banter.",
+            )
+        ]
     # Nothing happens to the offender or the message.
     offender.refresh_from_db()
     assert offender.is_active
@@ -221,20 +255,18 @@ def test_remove_message_needs_a_message_report(pair, user_report, moderator):
     assert message.body == "you are awful"
 
 
-def test_remove_message_in_the_admin_on_a_user_report_says_why_nothing_happened(
+def test_remove_message_on_a_user_report_says_why_nothing_happened(
     pair, user_report, moderator_client
 ):
     _, _, message = pair
+    page = moderator_client.get(_page(user_report)).content.decode()
+    assert f'value="{ActionKind.REMOVE_MESSAGE}"' not in page  # no such button on offer
 
-    response = _admin_action(moderator_client, "remove_message", [user_report])
+    # A crafted post of the button.
+    response = _page_action(moderator_client, user_report, ActionKind.REMOVE_MESSAGE)
 
-    assert response.status_code == 302
-    assert _admin_messages(response) == [
-        (
-            messages.ERROR,
-            f"Report #{user_report.pk}: Only a message report has a message to remove.",
-        )
-    ]
+    assert _form_errors(response) == {"action": ["Only a message report has a message to remove."]}
+    assert "Only a message report has a message to remove." in response.content.decode()
     assert not ModerationAction.objects.exists()
     user_report.refresh_from_db()
     assert user_report.status == ReportStatus.OPEN
@@ -331,16 +363,21 @@ def test_suspend_for_an_impossible_period_changes_nothing(pair, message_report, 
     assert message_report.status == ReportStatus.OPEN
 
 
-@pytest.mark.parametrize("days", ["0", "2", "abc", "-7", "99999"])
-def test_suspend_in_the_admin_only_for_an_offered_period(
+@pytest.mark.parametrize("days", ["0", "2", "abc", "-7", "99999", ""])
+def test_suspend_on_the_page_only_for_an_offered_period(
     pair, message_report, moderator_client, days
 ):
     _, offender, _ = pair
 
-    response = _admin_action(moderator_client, "suspend_offender", [message_report], days=days)
+    response = _page_action(moderator_client, message_report, ActionKind.SUSPEND, days=days)
 
-    assert response.status_code == 302
-    assert _admin_messages(response) == [(messages.WARNING, "No action selected.")]
+    expected = (
+        ["Choose how long the suspension lasts."]
+        if days == ""
+        else [f"Select a valid choice. {days} is not one of the available choices."]
+    )
+    assert _form_errors(response) == {"days": expected}
+    assert not _asks_to_confirm(response)
     offender.refresh_from_db()
     assert offender.messaging_suspended_until is None
     assert not ModerationAction.objects.exists()
@@ -432,17 +469,29 @@ def test_an_action_without_a_reason_changes_nothing(
 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
-@pytest.mark.parametrize(
-    "admin_action", ["dismiss", "remove_message", "suspend_offender", "deactivate_offender"]
-)
-def test_an_admin_action_without_a_reason_shows_an_error_and_changes_nothing(
-    pair, message_report, moderator_client, client_for, admin_action, reason
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_page_action_without_a_reason_shows_an_error_and_changes_nothing(
+    pair, message_report, moderator_client, client_for, action, reason
 ):
     _, offender, message = pair
     client_for(offender)
     before = _state(message_report, offender, message)
 
-    response = _admin_action(moderator_client, admin_action, [message_report], reason=reason)
+    response = _page_action(moderator_client, message_report, action, reason=reason, days=7)
+
+    assert _form_errors(response) == {"reason": ["Say why: every moderator action needs a reason."]}
+    assert not _asks_to_confirm(response)
+    assert _state(message_report, offender, message) == before
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_the_queue_dismiss_without_a_reason_shows_an_error_and_changes_nothing(
+    pair, message_report, moderator_client, client_for, reason
+):
+    _, offender, message = pair
+    before = _state(message_report, offender, message)
+
+    response = _admin_action(moderator_client, "dismiss", [message_report], reason=reason)
 
     assert response.status_code == 302
     assert _admin_messages(response) == [
@@ -451,6 +500,24 @@ def test_an_admin_action_without_a_reason_shows_an_error_and_changes_nothing(
             f"Report #{message_report.pk}: Say why: every moderator action needs a reason.",
         )
     ]
+    assert _state(message_report, offender, message) == before
+
+
+@pytest.mark.parametrize("action", ["remove_message", "suspend_offender", "deactivate_offender"])
+def test_the_queue_offers_no_destructive_list_action(
+    pair, message_report, moderator_client, client_for, action
+):
+    """Those are done from a report's page, after its evidence, with a confirmation."""
+    _, offender, message = pair
+    queue = moderator_client.get(CHANGELIST).content.decode()
+    assert f'value="{action}"' not in queue
+    assert 'name="suspend_days"' not in queue
+    before = _state(message_report, offender, message)
+
+    response = _admin_action(moderator_client, action, [message_report])
+
+    assert response.status_code == 302
+    assert _admin_messages(response) == [(messages.WARNING, "No action selected.")]
     assert _state(message_report, offender, message) == before
 
 
@@ -474,7 +541,16 @@ def test_an_admin_action_on_several_reports_logs_one_row_per_report(pair, modera
     response = _admin_action(moderator_client, "dismiss", reports, reason="Not a violation.")
 
     assert response.status_code == 302
-    assert _admin_messages(response) == [(messages.SUCCESS, "2 report(s) handled.")]
+    assert _admin_messages(response) == [
+        (
+            messages.SUCCESS,
+            f"Dismissed report #{reports[0].pk} about offender. Reason: Not a violation.",
+        ),
+        (
+            messages.SUCCESS,
+            f"Dismissed report #{reports[1].pk} about offender. Reason: Not a violation.",
+        ),
+    ]
     assert sorted(ModerationAction.objects.values_list("report_id", flat=True)) == sorted(
         report.pk for report in reports
     )
@@ -492,16 +568,13 @@ def test_a_dismissed_report_can_still_lead_to_a_suspension(
     message_report.refresh_from_db()
     resolved_at = message_report.resolved_at
 
-    # The queue shows open reports only; the moderator switches to all of them.
-    hidden = _admin_action(moderator_client, "suspend_offender", [message_report], days="3")
-    assert hidden.status_code == 302
-    assert ModerationAction.objects.count() == 1
-    shown = _admin_action(
-        moderator_client, "suspend_offender", [message_report], days="3", query="?status=all"
-    )
+    # The queue shows open reports only; the page of a resolved report still acts.
+    assert message_report.pk not in _queue_ids(moderator_client.get(CHANGELIST))
+    assert message_report.pk in _queue_ids(moderator_client.get(CHANGELIST + "?status=all"))
+    shown = _page_action(moderator_client, message_report, ActionKind.SUSPEND, days=3)
 
     assert shown.status_code == 302
-    assert shown["Location"] == CHANGELIST + "?status=all"
+    assert shown["Location"] == _page(message_report)
     offender.refresh_from_db()
     assert offender.is_messaging_suspended()
     assert list(ModerationAction.objects.order_by("pk").values_list("action", flat=True)) == [
