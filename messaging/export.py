@@ -8,22 +8,30 @@ stays flat however long the history. It holds:
   whom I blocked;
 - `conversations/<id>.json`: one per conversation I am or was in, with the
   messages my history window holds, in the one message shape (`messaging.shapes`);
-- `media/`: the files I sent, once messages carry attachments (not yet: no
-  attachment model exists on this branch).
+  each attachment of a message I sent also names its copy in the archive (`file`);
+- `media/`: the originals of the photos, videos and voice notes I sent (not those
+  I unsent: their files are gone), and my profile photo (`media/avatar.webp`,
+  named by `profile.json`'s `avatar`). Each is read from STORAGES in chunks and
+  stored uncompressed (it already is compressed); on S3 the object's body is
+  streamed, since django-storages' file would download it whole first.
 
 One export at a time per user (a second while one streams is 429 `rate_limited`),
 and `RATE_EXPORTS` per user; both are checked before anything is sent.
 """
 
 import json
+import logging
 import uuid
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from accounts.models import Follow, User
+from attachments.models import Attachment
+from attachments.selectors import attachments_load
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import SlidingWindow
 from messaging.models import MemberState, Message, Participant
@@ -31,7 +39,11 @@ from messaging.shapes import iso_datetime, message_shape
 from privacy.models import Block, filters_requests
 from privacy.selectors import privacy_settings_for
 
+logger = logging.getLogger(__name__)
+
 CHUNK_ROWS = 2_000  # rows fetched per query round trip while streaming
+FILE_CHUNK = 256 * 1024  # bytes read from storage at a time
+AVATAR_FILE = "media/avatar.webp"
 # A running export holds this lock; refreshed at each file, so only a dead one expires.
 LOCK_SECONDS = 600
 RUNNING_RETRY_AFTER = 30  # seconds a second export is told to wait
@@ -84,6 +96,7 @@ def _profile(user: User) -> Iterator[bytes]:
             "phone_number": user.phone_number,
             "phone_verified": user.phone_verified,
             "date_joined": iso_datetime(user.date_joined),
+            "avatar": AVATAR_FILE if user.avatar else None,
         },
         "privacy": {
             "dm_preference": privacy.dm_preference,
@@ -122,11 +135,75 @@ def _conversation(user: User, side: Participant) -> Iterator[bytes]:
         "folder": side.folder,
         "state": side.state,
     }
-    messages = (
-        message_shape(message, viewer_id=user.pk)
-        for message in _visible_messages(side).iterator(CHUNK_ROWS)
-    )
+    messages = _shaped(user, _visible_messages(side).iterator(CHUNK_ROWS))
     yield from _json_object(head, {"messages": messages})
+
+
+def _shaped(user: User, messages: Iterator[Message]) -> Iterator[dict]:
+    """The message shapes, their attachments read one query per chunk of messages."""
+    batch: list[Message] = []
+    for message in messages:
+        batch.append(message)
+        if len(batch) == CHUNK_ROWS:
+            yield from _shape_batch(user, batch)
+            batch = []
+    yield from _shape_batch(user, batch)
+
+
+def _shape_batch(user: User, batch: list[Message]) -> Iterator[dict]:
+    attachments_load(batch)
+    for message in batch:
+        data = message_shape(message, viewer_id=user.pk)
+        if message.sender_id == user.pk:  # my own files are in media/
+            for shown, attachment in zip(data["attachments"], message.attachment_list, strict=True):
+                shown["file"] = media_name(attachment)
+        yield data
+
+
+def media_name(attachment: Attachment) -> str:
+    """Where an attachment I sent sits in the archive: `media/<id>.<its extension>`."""
+    name = attachment.original.name
+    extension = name[name.rfind(".") :] if "." in name.rsplit("/", 1)[-1] else ""
+    return f"media/{attachment.pk}{extension}"
+
+
+def _sent_files(user: User) -> Iterator[Attachment]:
+    """The attachments of the messages I sent and did not unsend, in id order."""
+    sent = Attachment.objects.filter(
+        uploader=user, message__sender=user, message__unsent_at__isnull=True
+    ).order_by("pk")
+    yield from sent.iterator(CHUNK_ROWS)
+
+
+def _stored_chunks(name: str) -> Iterator[bytes] | None:
+    """A stored file's bytes, FILE_CHUNK at a time; None when it cannot be opened.
+
+    Opened before it is added to the archive, so a file missing from storage is left
+    out (and logged) instead of breaking the zip halfway through.
+    """
+    try:
+        handle = default_storage.open(name, "rb")
+        # django-storages' S3 file downloads the whole object on the first read (into
+        # memory, by default): stream the object's body instead.
+        s3_object = getattr(handle, "obj", None)
+        body = s3_object.get()["Body"] if s3_object is not None else None
+    except Exception:
+        logger.warning("data export: stored file %s could not be opened", name, exc_info=True)
+        return None
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            if body is not None:
+                yield from body.iter_chunks(FILE_CHUNK)
+            else:
+                while chunk := handle.read(FILE_CHUNK):
+                    yield chunk
+        finally:
+            if body is not None:
+                body.close()
+            handle.close()
+
+    return chunks()
 
 
 def _sides(user: User) -> Iterator[Participant]:
@@ -140,6 +217,11 @@ def _sides(user: User) -> Iterator[Participant]:
     yield from sides.iterator(CHUNK_ROWS)
 
 
+def _media_files(user: User) -> Iterator[tuple[str, str]]:
+    for attachment in _sent_files(user):
+        yield attachment.original.name, media_name(attachment)
+
+
 def export_start(*, user: User) -> Iterator[bytes]:
     """Check the limits and hold the lock, then return the archive's bytes as a generator.
 
@@ -147,7 +229,7 @@ def export_start(*, user: User) -> Iterator[bytes]:
     RATE_EXPORTS. The lock is let go when the generator ends or is closed (a client
     that goes away), or after LOCK_SECONDS if its process died.
     """
-    from zipstream import ZIP_DEFLATED, ZipStream
+    from zipstream import ZIP_DEFLATED, ZIP_STORED, ZipStream
 
     lock, token = _lock_key(user), uuid.uuid4().hex
     if not cache.add(lock, token, timeout=LOCK_SECONDS):
@@ -168,6 +250,13 @@ def export_start(*, user: User) -> Iterator[bytes]:
                 cache.touch(lock, LOCK_SECONDS)
                 stream.add(_conversation(user, side), f"conversations/{side.conversation_id}.json")
                 yield from stream.all_files()
+            files = ((user.avatar.name, AVATAR_FILE),) if user.avatar else ()
+            for name, arcname in (*files, *_media_files(user)):
+                cache.touch(lock, LOCK_SECONDS)
+                chunks = _stored_chunks(name)
+                if chunks is not None:
+                    stream.add(chunks, arcname, compress_type=ZIP_STORED)
+                    yield from stream.all_files()
             yield from stream.finalize()
         finally:
             if cache.get(lock) == token:
