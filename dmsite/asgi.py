@@ -19,3 +19,30 @@ application = ProtocolTypeRouter(
         "websocket": socket_auth_stack(URLRouter(websocket_urlpatterns)),
     }
 )
+
+
+def _daphne_passes_bodies_through() -> None:
+    """Let Django read every multipart body, not Twisted first.
+
+    Twisted's HTTP request parses a multipart/form-data POST into `request.args`
+    (which Daphne never uses) before the application sees it, holding the whole
+    body in memory, and answers a body it cannot parse with a bare 400 of its own:
+    no JSON, no Content-Type. Its `parsePOSTFormSubmission=False` turns that off.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # served by another ASGI server
+        return
+    if getattr(WebRequest, "_dmsite_bodies_through", False):
+        return
+    original_init = WebRequest.__init__
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parsePOSTFormSubmission", False)
+        original_init(self, *args, **kwargs)
+
+    WebRequest.__init__ = __init__
+    WebRequest._dmsite_bodies_through = True
+
+
+_daphne_passes_bodies_through()

@@ -13,6 +13,11 @@ from rest_framework import serializers
 
 # C0 controls except tab and newline, DEL, and the C1 controls (U+0080 to U+009F).
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The same rule for the OpenAPI schema: text with no control character but tab and newline.
+TEXT_PATTERN = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+TEXT_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"  # one line: no tab or newline either
+# One line with something in it besides white space (what `.strip()` leaves non-empty).
+WORDS_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
 
 

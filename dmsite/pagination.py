@@ -37,6 +37,19 @@ class NewestFirstPagination(CursorPagination):
             raise InvalidInput("limit must be a whole number of at least 1.")
         return super().get_page_size(request)
 
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1)
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} unless given, "
+                    f"at most {self.max_page_size} (a larger number gives {self.max_page_size})."
+                )
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = "The `next` or `previous` link's cursor."
+        return parameters
+
 
 class UsernamePagination(NewestFirstPagination):
     ordering = "username"

@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dmsite import openapi  # noqa: F401 - registers the schema's field extensions
 from dmsite.errors import json_error_view
 
 urlpatterns = [

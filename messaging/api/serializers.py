@@ -1,10 +1,18 @@
 """Shapes of the messaging API: input parsing and output, no rules."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from attachments.api.serializers import AttachmentSerializer
-from dmsite.fields import MAX_DB_ID, StrictBooleanField, StrictCharField, StrictIntegerField
+from attachments.services import MAX_IDS
+from dmsite.fields import (
+    MAX_DB_ID,
+    TEXT_PATTERN,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+)
 from messaging.groups import TITLE_MAX_LENGTH
 from messaging.models import ConversationKind, Folder, MemberState, MessageKind, Participant, Role
 from messaging.selectors import member_count
@@ -181,21 +189,57 @@ class ReadSerializer(serializers.Serializer):
     up_to = StrictIntegerField(min_value=0, max_value=MAX_DB_ID)
 
 
+# A send's fields are parsed as any JSON and checked by the send service, which owns
+# their error codes (`empty_message`, `message_too_long`…); the schema says what it takes.
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": settings.DM_MAX_LENGTH,
+        "pattern": TEXT_PATTERN,
+    }
+)
+class MessageBodyField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field({"type": "string", "maxLength": 64, "pattern": r"^[ -~]*$"})
+class ClientIdField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "maxItems": MAX_IDS,
+        "uniqueItems": True,
+        "items": {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DB_ID},
+    }
+)
+class AttachmentIdsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_DB_ID})
+class ReplyToField(serializers.JSONField):
+    pass
+
+
 class MessageCreateSerializer(serializers.Serializer):
-    # Body and client_id are checked by the send service, which owns their error codes.
-    body = serializers.JSONField(
+    body = MessageBodyField(
         required=False,
-        help_text="1 to DM_MAX_LENGTH characters of text; optional with attachments.",
+        help_text="1 to DM_MAX_LENGTH characters of text (counted without the surrounding "
+        "white space); optional with attachments.",
     )
-    client_id = serializers.JSONField(
-        required=False, help_text="Your id for this message: a retry returns the stored one."
+    client_id = ClientIdField(
+        required=False,
+        help_text="Your id for this message, printable ASCII: a retry returns the stored one.",
     )
-    attachments = serializers.JSONField(
+    attachments = AttachmentIdsField(
         required=False,
         help_text="Ids of your uploads (POST attachments): 1 to MEDIA_MAX_PER_MESSAGE photos "
         "and videos, or one voice note.",
     )
-    reply_to = serializers.JSONField(
+    reply_to = ReplyToField(
         required=False, help_text="The id of a message of the same conversation to quote."
     )
 
@@ -204,9 +248,14 @@ class MessageToSerializer(MessageCreateSerializer):
     to = StrictCharField(max_length=64, help_text="The recipient's username.")
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
+class EmojiField(serializers.JSONField):
+    pass
+
+
 class ReactionSetSerializer(serializers.Serializer):
     # Checked by the reaction service, which owns the error code.
-    emoji = serializers.JSONField(help_text="One emoji (skin tones and ZWJ sequences included).")
+    emoji = EmojiField(help_text="One emoji (skin tones and ZWJ sequences included).")
 
 
 class MyReactionSerializer(serializers.Serializer):

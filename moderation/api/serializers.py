@@ -5,7 +5,9 @@ from dmsite.fields import StrictBooleanField, StrictCharField
 from moderation.models import Report, ReportReason, TargetType
 
 
-@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1, "maxLength": 64}]}
+)
 class ReportTargetField(serializers.Field):
     """A number (any target), or a username for `user` targets."""
 

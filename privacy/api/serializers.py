@@ -1,8 +1,10 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
-from dmsite.fields import StrictBooleanField, StrictCharField
+from dmsite.fields import WORDS_PATTERN, StrictBooleanField, StrictCharField
 from privacy.models import DmPreference, filters_requests
+from privacy.services import HIDDEN_WORD_MAX_LENGTH, HIDDEN_WORDS_MAX
 
 
 class UserSummarySerializer(serializers.ModelSerializer):
@@ -48,11 +50,30 @@ class PrivacySettingsSerializer(serializers.Serializer):
         return filters_requests(current.user, current.filter_requests)
 
 
+# Parsed as any JSON and checked by the privacy service, which owns the error messages.
+@extend_schema_field(
+    {
+        "type": "array",
+        "maxItems": HIDDEN_WORDS_MAX,
+        "uniqueItems": True,
+        "items": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": HIDDEN_WORD_MAX_LENGTH,
+            "pattern": WORDS_PATTERN,
+        },
+    }
+)
+class HiddenWordsField(serializers.JSONField):
+    pass
+
+
 class PrivacySettingsUpdateSerializer(serializers.Serializer):
     dm_preference = serializers.ChoiceField(choices=DmPreference.choices, required=False)
     read_receipts = StrictBooleanField(required=False)
     filter_requests = StrictBooleanField(required=False, help_text="Always on under 18.")
-    # Checked by the privacy service, which owns their error messages.
-    hidden_words = serializers.JSONField(
-        required=False, help_text="At most 100 words or phrases of at most 50 characters."
+    hidden_words = HiddenWordsField(
+        required=False,
+        help_text="At most 100 words or phrases of at most 50 characters, none repeated "
+        "(case and accents aside).",
     )

@@ -39,7 +39,16 @@ class UserSearchView(generics.ListAPIView):
     serializer_class = UserSummarySerializer
     pagination_class = SearchPagination
 
-    @extend_schema(parameters=[OpenApiParameter("search", str, required=True)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "search",
+                {"type": "string", "minLength": 1, "maxLength": 50},
+                required=True,
+                description="Part of a username or display name.",
+            )
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
