@@ -53,9 +53,12 @@ class MessageSerializer(serializers.Serializer):
     attachments = AttachmentSerializer(many=True, read_only=True)
     reply_to = QuotedMessageSerializer(read_only=True, allow_null=True)
     reactions = ReactionSerializer(many=True, read_only=True)
-    seen = serializers.BooleanField(read_only=True, required=False)
+    # Present only sometimes: not read-only, which drf-spectacular would make required.
+    seen = serializers.BooleanField(
+        required=False, help_text="Only where both sides turned read receipts on."
+    )
     blocked = serializers.BooleanField(
-        read_only=True, required=False, help_text="A group message from someone you blocked."
+        required=False, help_text="A group message from someone you blocked (then true)."
     )
 
     def to_representation(self, message):

@@ -209,3 +209,50 @@ def test_a_null_hidden_words_is_a_400(friends):
     response = client.patch("/api/v1/me/privacy", {"hidden_words": None}, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def _json_schema(node):
+    """OpenAPI 3.0's `nullable` spelled as JSON Schema, for the validator."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _json_schema(value) for key, value in node.items() if key != "nullable"}
+    if node.get("nullable"):
+        return {"anyOf": [converted, {"type": "null"}]}
+    return converted
+
+
+def assert_fits(schema: dict, component: str, body) -> None:
+    # jsonschema comes with schemathesis (a dev extra); refs resolve inside the document.
+    import jsonschema
+
+    document = {"components": _json_schema(schema["components"])}
+    document["$ref"] = f"#/components/schemas/{component}"
+    jsonschema.validate(body, document)
+
+
+def test_messages_without_seen_or_blocked_fit_the_message_schema(schema, friends):
+    """Found by schemathesis: `seen` and `blocked` were documented as always present."""
+    client, _bob = friends
+    sent = client.post("/api/v1/messages", {"to": "bob", "body": "hi"}, format="json")
+    assert sent.status_code == 201
+    assert "seen" not in sent.json()
+    assert "blocked" not in sent.json()
+    assert_fits(schema, "Message", sent.json())
+    conversation = sent.json()["conversation"]
+    history = client.get(f"/api/v1/conversations/{conversation}/messages")
+    assert history.status_code == 200
+    assert_fits(schema, "PaginatedMessageList", history.json())
+    inbox = client.get("/api/v1/conversations")
+    assert inbox.status_code == 200
+    assert inbox.json()["results"][0]["last_message"]["body"] == "hi"
+    assert_fits(schema, "PaginatedConversationList", inbox.json())
+
+
+def test_an_error_fits_its_status_schema(schema, friends):
+    client, _bob = friends
+    response = client.get("/api/v1/conversations/9223372036854775807")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert_fits(schema, "Error404", response.json())
