@@ -20,6 +20,7 @@ import schemathesis
 USERNAME = re.compile(r"^[A-Za-z0-9_.]{2,24}$")
 MAX_ID = 2**63 - 1
 # The schema's text pattern and DM_MAX_LENGTH's default: only a valid body is replaced.
+VALID_LINE = re.compile(r"^[^\x00-\x1f\x7f-\x9f]{1,64}\Z")
 VALID_TEXT = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]{0,2000}\Z")
 
 
@@ -44,7 +45,13 @@ def _is_id(value) -> bool:
 
 
 def _is_name(value) -> bool:
+    """A username in a path: the schema gives usernames' pattern."""
     return isinstance(value, str) and bool(USERNAME.match(value))
+
+
+def _is_line(value) -> bool:
+    """A username in a body: the schema says 1 to 64 characters of one line."""
+    return isinstance(value, str) and bool(VALID_LINE.match(value))
 
 
 @schemathesis.hook
@@ -60,8 +67,11 @@ def map_path_parameters(ctx, path_parameters):
     if _is_id(parameters.get("message_id")):
         parameters["message_id"] = _pick(parameters, MESSAGES) or parameters["message_id"]
     if _is_name(parameters.get("username")):
-        # Follows, blocks and removals from a group go to carol, never to bob.
+        # Follows, blocks and removals from a group go to carol, never to bob, even
+        # when schemathesis reuses "bob" from an earlier answer.
         changes_bob = path.endswith(("/follow", "/block")) or "/members/" in path
+        if changes_bob and parameters["username"].lower() == "bob":
+            parameters["username"] = "carol"
         names = ["carol"] if changes_bob else ["bob", "carol"]
         parameters["username"] = _pick(parameters, names) or parameters["username"]
     return parameters
@@ -73,7 +83,7 @@ def map_body(ctx, body):
         return body
     label = f"{ctx.operation.method.upper()} {ctx.operation.path}"
     body = dict(body)
-    if label == "POST /api/v1/messages" and _is_name(body.get("to")):
+    if label == "POST /api/v1/messages" and _is_line(body.get("to")):
         body["to"] = _pick(body, ["bob"]) or body["to"]
     if label.endswith("/messages") and label.startswith("POST"):
         # Most drawn bodies are absent or blank (both valid, both refused as empty).
@@ -83,16 +93,31 @@ def map_body(ctx, body):
     if label.endswith("/reaction") and isinstance(body.get("emoji"), str) and body["emoji"]:
         body["emoji"] = _pick(body, ["👍", "❤️", "👍🏽"]) or body["emoji"]
     if label == "POST /api/v1/conversations":
-        if _is_name(body.get("username")):
+        if _is_line(body.get("username")):
             body["username"] = _pick(body, ["bob", "carol"]) or body["username"]
         usernames = body.get("usernames")
-        if isinstance(usernames, list) and all(_is_name(name) for name in usernames):
+        if isinstance(usernames, list) and all(_is_line(name) for name in usernames):
             body["usernames"] = _pick(body, [["bob", "carol"]]) or usernames
     if _is_id(body.get("reply_to")):
         body["reply_to"] = _pick(body, MESSAGES) or body["reply_to"]
-    if label == "POST /api/v1/reports" and _is_id(body.get("target_id")):
-        target = _pick(body, MESSAGES + CONVERSATIONS)
-        if target is not None:
-            # `block: true` would block the sender of the message reported: bob.
-            body.update(target_id=target, block=False)
+    if label == "POST /api/v1/reports":
+        if _is_id(body.get("target_id")):
+            body["target_id"] = _pick(body, MESSAGES + CONVERSATIONS) or body["target_id"]
+        # `block: true` blocks whoever is reported, bob too: never here.
+        if body.get("block") is True:
+            body["block"] = False
     return body
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    """Every phase, the coverage phase too (which reuses names from earlier answers):
+    nothing blocks, unfollows or removes bob, so alice's sends keep going through."""
+    path = case.operation.path
+    parameters = case.path_parameters or {}
+    username = parameters.get("username")
+    changes_bob = path.endswith(("/follow", "/block")) or "/members/" in path
+    if changes_bob and isinstance(username, str) and username.lower() == "bob":
+        case.path_parameters = {**parameters, "username": "carol"}
+    if path == "/api/v1/reports" and isinstance(case.body, dict) and case.body.get("block"):
+        case.body = {**case.body, "block": False}
