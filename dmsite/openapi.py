@@ -6,13 +6,14 @@ the one shape of SPEC section 4 (`{"code", "detail", "fields"?}`) through a
 reusable response component per status, whose `code` lists the codes of that
 status. Which statuses an operation can answer follows from what it is:
 
-- 400 when it reads a body or a query string (validation), 415 when it reads a body;
+- 400 when it reads a body or a query string (validation), 413 (the body limit of
+  `dmsite/bodylimit.py`) and 415 when it reads a body;
 - 401 and 403 when it needs a signed-in user (403: the policy, and CSRF on the
   session's unsafe methods);
 - 404 when its path names something (a user, a conversation, a message…);
 - 503 everywhere: a backing service (database, Redis) that is down;
 - and the statuses of `_RULE_STATUSES`, operation by operation: conflicts (409),
-  sizes (413), limits (429) and the rest that only some rules answer.
+  limits (429) and the rest that only some rules answer.
 
 The codes come from the error classes themselves (every `ApiError` subclass
 and the DRF exceptions `dmsite.errors` maps), so a new error class is in the
@@ -30,7 +31,10 @@ _RESPONSE_NAMES = {
     403: ("Forbidden", "Not allowed: the DM policy, a permission, or a missing CSRF token."),
     404: ("NotFound", "Not found, or not yours to see (a blocked user is not found)."),
     409: ("Conflict", "Conflicts with what exists (a name or number taken, a full group)."),
-    413: ("PayloadTooLarge", "The upload is larger than MEDIA_MAX_BYTES."),
+    413: (
+        "PayloadTooLarge",
+        "The body is over its limit (uploads: MEDIA_MAX_BYTES; dmsite/bodylimit.py).",
+    ),
     415: ("UnsupportedMediaType", "The body is not of a type this operation reads."),
     429: ("TooManyRequests", "A limit of SPEC section 3 was reached; retry after `Retry-After`."),
     503: ("ServiceUnavailable", "A backing service is down; nothing was written. Retry soon."),
@@ -49,13 +53,13 @@ _RULE_STATUSES: dict[tuple[str, str], set[int]] = {
     ("post", "/api/v1/auth/register"): {409, 429},
     ("post", "/api/v1/auth/login"): {429},
     # The password, asked again in a body (which the schema cannot show on a DELETE).
-    ("delete", "/api/v1/me"): {400, 415, 429},
+    ("delete", "/api/v1/me"): {400, 413, 415, 429},
     ("post", "/api/v1/me/password"): {429},
     ("post", "/api/v1/me/phone"): {409, 429},
     ("post", "/api/v1/me/phone/verify"): {409, 429},
-    ("put", "/api/v1/me/avatar"): {413, 429},
+    ("put", "/api/v1/me/avatar"): {429},
     ("get", "/api/v1/me/export"): {429},
-    ("post", "/api/v1/attachments"): {413, 429},
+    ("post", "/api/v1/attachments"): {429},
     ("post", "/api/v1/users/{username}/follow"): {400, 429},  # 400: following oneself
     ("post", "/api/v1/users/{username}/block"): {400},  # blocking oneself
     ("post", "/api/v1/conversations"): {404, 409, 429},  # 404: a username in the body
@@ -139,7 +143,7 @@ def operation_error_statuses(method: str, path: str, operation: dict) -> set[int
     if reads_body or any(parameter["in"] == "query" for parameter in parameters):
         statuses.add(400)
     if reads_body:
-        statuses.add(415)
+        statuses |= {413, 415}
     if authenticated:
         statuses.add(401)
         if method in _UNSAFE_METHODS:

@@ -20,7 +20,7 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ALL_ERRORS = {"400", "401", "403", "404", "415", "429", "503"}
+ALL_ERRORS = {"400", "401", "403", "404", "413", "415", "429", "503"}
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_a_send_documents_every_error_it_can_answer(schema):
     ("method", "path", "statuses"),
     [
         # Anonymous: no 401 or 403; a taken name is 409; sign-ups are limited.
-        ("post", "/api/v1/auth/register", {"201", "400", "409", "415", "429", "503"}),
+        ("post", "/api/v1/auth/register", {"201", "400", "409", "413", "415", "429", "503"}),
         # A read of my own: only the sign-in and the services can fail it.
         ("get", "/api/v1/me", {"200", "401", "503"}),
         # A list: its query string can be wrong, and the user may not be visible.
