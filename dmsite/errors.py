@@ -10,8 +10,11 @@ import logging
 import math
 import re
 
+import redis.exceptions
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
+from django_redis.exceptions import ConnectionInterrupted
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -75,6 +78,28 @@ class ServiceUnavailable(ApiError):
     def __init__(self, detail: str | None = None):
         super().__init__(detail)
         self.retry_after = self.retry_seconds
+
+
+# Redis unreachable (killed, restarting, a network cut) or too slow to answer: from the
+# cache (django-redis), the rate limits' own client and the channel layer (channels-redis).
+REDIS_ERRORS = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionInterrupted,
+)
+# A backing service is down: the database's connection dropped, refused, or not to be had
+# from the pool in time (psycopg_pool's PoolTimeout arrives as OperationalError), or Redis.
+# Every one is answered 503 `service_unavailable`, never 500.
+BACKING_SERVICE_ERRORS = (OperationalError, InterfaceError, *REDIS_ERRORS)
+
+
+def service_unavailable_for(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 to answer for `exc` when it says a backing service is down, else None."""
+    if not isinstance(exc, BACKING_SERVICE_ERRORS):
+        return None
+    # Logged once here, for the operator: the client only learns to come back soon.
+    logger.warning("A backing service is unavailable: %r", exc, exc_info=exc)
+    return ServiceUnavailable()
 
 
 # DRF's own exceptions, by class, as (status, code, detail); a None detail keeps DRF's sentence.
@@ -148,6 +173,7 @@ def _response(status_code: int, body: dict, retry_after: int | None = None) -> R
 def api_exception_handler(exc, context):
     """DRF's EXCEPTION_HANDLER: every error leaves in the SPEC shape."""
     set_rollback()
+    exc = service_unavailable_for(exc) or exc
     if isinstance(exc, ApiError):
         retry_after = getattr(exc, "retry_after", None)
         return _response(exc.status_code, error_body(exc.code, exc.detail, exc.fields), retry_after)
@@ -187,3 +213,34 @@ def json_error_view(status_code: int, code: str, detail: str, html_view):
         return html_view(request, *args, **kwargs)
 
     return view
+
+
+class ServiceUnavailableMiddleware:
+    """Pages and API views alike: a backing service that is down answers 503, not 500.
+
+    DRF's views already answer through `api_exception_handler`; this catches what
+    raises outside them (the HTML log-in and send forms, the admin, a page's session
+    lookup), so that an outage is one clear answer everywhere, with `Retry-After`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        unavailable = service_unavailable_for(exception)
+        if unavailable is None:
+            return None
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                error_body(unavailable.code, unavailable.detail), status=unavailable.status_code
+            )
+        else:
+            response = HttpResponse(
+                f"<!doctype html><title>Try again soon</title><p>{unavailable.detail}</p>",
+                status=unavailable.status_code,
+            )
+        response["Retry-After"] = str(unavailable.retry_after)
+        return response

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it sees a view's exception first: a backing service down is a 503.
+    "dmsite.errors.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dmsite.urls"
@@ -156,6 +158,9 @@ if REDIS_URL:
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "dmsite"),
+            # A Redis that hangs (a network cut) fails a request within seconds, as a 503
+            # `service_unavailable`, instead of holding it and its thread forever.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -168,7 +173,7 @@ if REDIS_URL:
                 # blocking pop, so an idle socket's receive failed with TimeoutError
                 # and killed its consumer.
                 "hosts": [
-                    {"address": url, "socket_timeout": None}
+                    {"address": url, "socket_timeout": None, "socket_connect_timeout": 2}
                     for url in env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL])
                 ],
                 "prefix": env_str("CACHE_KEY_PREFIX", "dmsite"),

@@ -24,6 +24,7 @@ from accounts.sessions import credential_user, session_credential
 from attachments.selectors import attachments_load
 from dmsite.env import Rate
 from dmsite.errors import (
+    REDIS_ERRORS,
     ApiError,
     NotFound,
     RateLimited,
@@ -43,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_REPLACED = 4409  # the user opened more than WS_MAX_SOCKETS_PER_USER sockets
+# The channel layer (Redis) is down: after an `error service_unavailable` frame. The
+# client reconnects after `retry_after` and syncs. (1013 "Try Again Later" is reserved
+# for the protocol: Daphne's autobahn allows applications only 1000 and 3000-4999.)
+CLOSE_SERVICE_UNAVAILABLE = 4503
 MAX_FRAME_CHARACTERS = 32_768
 SYNC_BATCH_SIZE = 100
 SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` when `has_more`
@@ -115,6 +120,33 @@ class CredentialEnded(Exception):
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """Serve the socket; if Redis goes away under it, say so and close, never 1011.
+
+        The handshake (`group_add`, the socket registry) and the channel layer's receive
+        loop need Redis: without it this socket can get no live events, so it answers
+        `error service_unavailable` and closes with CLOSE_SERVICE_UNAVAILABLE.
+        """
+        self.handshake_done = False
+        try:
+            await super().__call__(scope, receive, send)
+        except REDIS_ERRORS:
+            logger.warning("Channel layer unavailable: closing a socket", exc_info=True)
+            if not self.handshake_done:
+                await send({"type": "websocket.accept"})
+            unavailable = ServiceUnavailable()
+            frame = {
+                "type": "error",
+                **error_body(unavailable.code, unavailable.detail),
+                "retry_after": unavailable.retry_after,
+            }
+            await send({"type": "websocket.send", "text": json.dumps(frame)})
+            await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.handshake_done = True
+
     async def connect(self):
         user = self.scope.get("user")
         credential = self.scope.get("credential")
@@ -206,9 +238,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
                 retry_after=getattr(error, "retry_after", None),
             )
-        except DatabaseError:
-            # A dropped or locked connection: this frame failed, the socket goes on. The next
-            # frame's `database_sync_to_async` closes the broken connection and opens another.
+        except (DatabaseError, *REDIS_ERRORS):
+            # A dropped or locked connection, or Redis (the limits) unreachable: this frame
+            # failed and wrote nothing, the socket goes on. The next frame's
+            # `database_sync_to_async` closes a broken connection and opens another.
             logger.exception("Database error while serving a %s frame", frame_type)
             await self.send_error(
                 ServiceUnavailable.default_code,

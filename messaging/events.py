@@ -5,6 +5,8 @@ the truth; these events are a best-effort notification, and a client that
 missed one catches up with `sync`.
 """
 
+import logging
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -15,13 +17,20 @@ from messaging import selectors
 from messaging.models import MemberState, Message, Participant
 from messaging.shapes import blocked_placeholder, message_shape
 
+logger = logging.getLogger(__name__)
+
 
 def _send(user_id: int, event: dict) -> None:
     _send_all([(user_id, event)])
 
 
 def _send_all(deliveries: list[tuple[int, dict]]) -> None:
-    """Every event to its user's group, in one hop from this thread to the event loop."""
+    """Every event to its user's group, in one hop from this thread to the event loop.
+
+    Best effort: it runs after commit, so the write it tells of has happened whatever
+    happens here. A channel layer that is down (Redis unreachable) is logged, never
+    raised: the send answers success, and the clients catch up with `sync`.
+    """
     layer = get_channel_layer()
     if layer is None or not deliveries:
         return
@@ -30,7 +39,14 @@ def _send_all(deliveries: list[tuple[int, dict]]) -> None:
         for user_id, event in deliveries:
             await layer.group_send(user_group(user_id), event)
 
-    async_to_sync(send_all)()
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        logger.exception(
+            "Could not publish %d %s event(s) after commit",
+            len(deliveries),
+            deliveries[0][1].get("type"),
+        )
 
 
 def message_new_on_commit(
@@ -55,7 +71,7 @@ def message_new_on_commit(
         )
         for user_id, conversation in conversations.items()
     ]
-    transaction.on_commit(lambda: _send_all(deliveries))
+    transaction.on_commit(lambda: _send_all(deliveries), robust=True)
 
 
 def _publish_conversation_updated(conversation_id: int, also_user_ids: list[int]) -> None:
@@ -83,13 +99,13 @@ def conversation_updated_on_commit(conversation_id: int, *, also_user_ids=()) ->
     nothing more of the group afterwards.
     """
     also = list(also_user_ids)
-    transaction.on_commit(lambda: _publish_conversation_updated(conversation_id, also))
+    transaction.on_commit(lambda: _publish_conversation_updated(conversation_id, also), robust=True)
 
 
 def message_deleted_on_commit(message: Message, user_ids: list[int]) -> None:
     event = {"type": "message.deleted", "id": message.pk, "conversation": message.conversation_id}
     deliveries = [(user_id, event) for user_id in user_ids]
-    transaction.on_commit(lambda: _send_all(deliveries))
+    transaction.on_commit(lambda: _send_all(deliveries), robust=True)
 
 
 def read_on_commit(participant: Participant, *, unread_total: int, receipts: bool) -> None:
@@ -117,7 +133,7 @@ def read_on_commit(participant: Participant, *, unread_total: int, receipts: boo
                 },
             )
 
-    transaction.on_commit(publish)
+    transaction.on_commit(publish, robust=True)
 
 
 def reaction_on_commit(*, message: Message, username: str, emoji: str | None) -> None:
@@ -136,4 +152,4 @@ def reaction_on_commit(*, message: Message, username: str, emoji: str | None) ->
         ).values_list("user_id", flat=True)
         _send_all([(user_id, event) for user_id in user_ids])
 
-    transaction.on_commit(publish)
+    transaction.on_commit(publish, robust=True)

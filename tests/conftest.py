@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from accounts.sms import LocmemBackend
 from tests.factories import token_for
 
-pytest_plugins = ["tests.live"]
+pytest_plugins = ["tests.live", "tests.redis_server"]
 
 
 @pytest.fixture(autouse=True)

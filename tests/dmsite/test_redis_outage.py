@@ -1,0 +1,223 @@
+"""Finding 10: Redis down is 503 `service_unavailable` everywhere, and writes nothing.
+
+A live Daphne runs on a Redis of the test's own (`private_redis`), which the test
+kills with SIGKILL mid-test. While it is down, every write that needs the rate
+limits (sends, log-ins, follows) is refused with 503 and `Retry-After` (the limits
+fail closed: docs/decisions.md), sockets are told so and closed with 4503, reads
+that need no Redis go on, and once Redis is back everything works again. A send
+that committed answers success even when the events cannot be published.
+"""
+
+import asyncio
+import json
+
+import httpx
+import pytest
+import websockets
+
+from accounts.models import Follow
+from messaging.models import Message
+from privacy.services import follow_create
+from tests.factories import PASSWORD, UserFactory, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CLOSE_SERVICE_UNAVAILABLE = 4503
+# redis-py retries a refused connection (with backoff) before it gives up.
+OUTAGE_SECONDS = 15
+
+
+@pytest.fixture
+def people():
+    alice, bob, carol = (UserFactory(username=name) for name in ("alice", "bob", "carol"))
+    follow_create(follower=alice, followee=bob)
+    follow_create(follower=bob, followee=alice)
+    return alice, bob, carol
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.json() == {
+        "code": "service_unavailable",
+        "detail": "The service is briefly unavailable. Try again in a moment.",
+    }
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+def post(server, path: str, token: str | None = None, **body) -> httpx.Response:
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    return httpx.post(
+        f"{server.url}/api/v1/{path}", json=body, headers=headers, timeout=OUTAGE_SECONDS
+    )
+
+
+async def frames_until_close(url: str) -> tuple[list[dict], int]:
+    """Open a socket and read it until the server closes it: (frames, close code)."""
+    async with websockets.connect(url, open_timeout=OUTAGE_SECONDS) as socket:
+        return await read_until_close(socket)
+
+
+async def read_until_close(socket) -> tuple[list[dict], int]:
+    frames = []
+    try:
+        async with asyncio.timeout(OUTAGE_SECONDS):
+            while True:
+                frames.append(json.loads(await socket.recv()))
+    except websockets.ConnectionClosed as closed:
+        return frames, closed.rcvd.code
+    except TimeoutError:
+        pytest.fail(f"the socket stayed open; frames: {frames}")
+
+
+def assert_told_unavailable(frames: list[dict], code: int) -> None:
+    errors = [frame for frame in frames if frame["type"] == "error"]
+    assert errors, frames
+    assert errors[-1]["code"] == "service_unavailable"
+    assert errors[-1]["retry_after"] >= 1
+    assert code == CLOSE_SERVICE_UNAVAILABLE
+
+
+def test_redis_down_answers_503_everywhere_writes_nothing_and_recovers(
+    start_daphne, private_redis, people
+):
+    redis = private_redis()
+    server = start_daphne(REDIS_URL=redis.url())
+    alice, _bob, carol = people
+    token = token_for(alice)
+    sent = post(server, "messages", token, to="bob", body="before", client_id="c0")
+    assert sent.status_code == 201, sent.text
+    conversation_id = sent.json()["conversation"]
+
+    async def open_socket_then_outage():
+        async with websockets.connect(f"{server.ws_url}?token={token}") as socket:
+            redis.kill()
+            return await read_until_close(socket)
+
+    # A socket open when Redis dies is told so and closed, not dropped with 1011.
+    assert_told_unavailable(*asyncio.run(open_socket_then_outage()))
+
+    assert_unavailable(post(server, "messages", token, to="bob", body="lost?", client_id="c1"))
+    assert_unavailable(post(server, f"conversations/{conversation_id}/messages", token, body="x"))
+    assert_unavailable(post(server, "auth/login", username="alice", password="wrong-password"))
+    assert_unavailable(post(server, "auth/login", username="alice", password=PASSWORD))
+    assert_unavailable(post(server, "users/carol/follow", token))
+    # A new socket's handshake: the same answer, as a frame, then the close code.
+    assert_told_unavailable(*asyncio.run(frames_until_close(f"{server.ws_url}?token={token}")))
+    # Reads need no Redis: the history is still served.
+    history = httpx.get(
+        f"{server.url}/api/v1/conversations/{conversation_id}/messages",
+        headers={"Authorization": f"Token {token}"},
+        timeout=OUTAGE_SECONDS,
+    )
+    assert history.status_code == 200
+    # Nothing was written by any refused request.
+    assert list(Message.objects.values_list("body", flat=True)) == ["before"]
+    assert not Follow.objects.filter(follower=alice, followee=carol).exists()
+
+    redis.start()  # back, empty
+    again = post(server, "messages", token, to="bob", body="after", client_id="c1")
+    assert again.status_code == 201, again.text
+    assert post(server, "users/carol/follow", token).status_code == 201
+
+    async def socket_works():
+        # As the browser does: a 4503 close is retried (the layer's pool may hand out
+        # one connection that died with the old server before it opens a new one).
+        closes = []
+        for _attempt in range(3):
+            try:
+                async with websockets.connect(f"{server.ws_url}?token={token}") as socket:
+                    await socket.send(json.dumps({"type": "sync", "after": 0}))
+                    while True:
+                        frame = json.loads(await asyncio.wait_for(socket.recv(), OUTAGE_SECONDS))
+                        if frame["type"] == "sync.done":
+                            return frame, closes
+            except websockets.ConnectionClosed as closed:
+                closes.append(closed.rcvd.code)
+        pytest.fail(f"no socket was served after Redis came back: closes {closes}")
+
+    synced, closes = asyncio.run(socket_works())
+    assert synced["last_id"] == again.json()["id"]
+    assert set(closes) <= {CLOSE_SERVICE_UNAVAILABLE}
+    assert list(Message.objects.order_by("id").values_list("body", flat=True)) == [
+        "before",
+        "after",
+    ]
+    assert "Internal Server Error" not in server.log()
+
+
+def test_the_html_log_in_is_503_while_redis_is_down(start_daphne, private_redis, people):
+    redis = private_redis()
+    server = start_daphne(REDIS_URL=redis.url())
+    with httpx.Client(base_url=server.url, timeout=OUTAGE_SECONDS) as browser:
+        browser.get("/login")
+        redis.kill()
+        response = browser.post(
+            "/login",
+            data={
+                "username": "alice",
+                "password": "wrong-password",
+                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
+            },
+            headers={"Referer": f"{server.url}/login"},
+        )
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "Try again" in response.text
+    assert "Internal Server Error" not in server.log()
+
+
+def test_a_committed_send_answers_success_when_the_events_cannot_be_published(
+    start_daphne, private_redis, people
+):
+    """The cache (limits) is up, the channel layer's Redis is down: the publish fails."""
+    cache_redis, layer_redis = private_redis(), private_redis()
+    server = start_daphne(REDIS_URL=cache_redis.url(), CHANNEL_LAYER_REDIS_URLS=layer_redis.url())
+    token = token_for(people[0])
+    layer_redis.kill()
+
+    sent = post(server, "messages", token, to="bob", body="committed", client_id="c1")
+
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["body"] == "committed"
+    assert Message.objects.get().body == "committed"
+    assert "Could not publish" in server.log()
+    # The client that retries gets the same message, not a second one.
+    retried = post(server, "messages", token, to="bob", body="committed", client_id="c1")
+    assert retried.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_a_socket_frame_is_503_while_the_limits_are_down_and_the_socket_goes_on(
+    start_daphne, private_redis, people
+):
+    """The channel layer's Redis is up, the cache's is down: the send frame is refused."""
+    cache_redis, layer_redis = private_redis(), private_redis()
+    server = start_daphne(REDIS_URL=cache_redis.url(), CHANNEL_LAYER_REDIS_URLS=layer_redis.url())
+    token = token_for(people[0])
+
+    async def scenario():
+        async with websockets.connect(f"{server.ws_url}?token={token}") as socket:
+            # Served once: the handshake's registration (in the cache) is done.
+            await socket.send(json.dumps({"type": "sync", "after": 0}))
+            assert json.loads(await asyncio.wait_for(socket.recv(), OUTAGE_SECONDS))["type"] == (
+                "sync.done"
+            )
+            cache_redis.kill()
+            send = {"type": "message.send", "to": "bob", "body": "hi", "client_id": "c1"}
+            await socket.send(json.dumps(send))
+            refused = json.loads(await asyncio.wait_for(socket.recv(), OUTAGE_SECONDS))
+            await socket.send(json.dumps({"type": "sync", "after": 0}))
+            served = json.loads(await asyncio.wait_for(socket.recv(), OUTAGE_SECONDS))
+            return refused, served
+
+    refused, served = asyncio.run(scenario())
+
+    assert refused == {
+        "type": "error",
+        "code": "service_unavailable",
+        "detail": "The service is briefly unavailable. Try again in a moment.",
+        "client_id": "c1",
+        "retry_after": 5,
+    }
+    assert served == {"type": "sync.done", "last_id": 0, "has_more": False}
+    assert not Message.objects.exists()
