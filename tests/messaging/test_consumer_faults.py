@@ -5,6 +5,8 @@ frame `service_unavailable`; any other unexpected error answers `server_error`. 
 way the next frame is served, instead of the consumer dying with close 1011.
 """
 
+import contextlib
+
 import pytest
 from django.db import OperationalError
 
@@ -116,4 +118,49 @@ async def test_a_database_connection_killed_under_the_consumer_is_an_error_frame
     if answers[0]["type"] == "error":
         assert answers[0]["code"] == "service_unavailable"
     assert answers[1]["type"] == "message.ack"
+    assert (await answer_to(socket, PROBE)) == PROBE_ANSWER
+
+
+@pytest.mark.services
+async def test_the_consumers_own_connection_terminated_mid_send_is_an_error_frame(
+    connect,  # noqa: F811 (the fixture)
+    monkeypatch,
+):
+    """PostgreSQL ends the very backend a send is running on, inside its transaction.
+
+    The send fails there (nothing of it is stored), the frame is answered
+    `service_unavailable`, and the next frames are served on a new connection.
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL to terminate a server backend")
+    alice, _bob = await friends("alice", "bob")
+    socket = await connect(alice)
+    real = policy.pair_facts
+    terminated = []
+
+    def terminate_own_backend_once(*args, **kwargs):
+        if not terminated:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                terminated.append(cursor.fetchone()[0])
+                # A superuser may end its own backend; this statement itself fails.
+                with contextlib.suppress(OperationalError):
+                    cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(policy, "pair_facts", terminate_own_backend_once)
+    frame = {"type": "message.send", "to": "bob", "body": "hi", "client_id": "c1"}
+
+    refused = await answer_to(socket, frame)
+    retried = await answer_to(socket, frame)
+
+    assert terminated
+    assert refused["type"] == "error"
+    assert refused["code"] == "service_unavailable"
+    assert refused["client_id"] == "c1"
+    assert refused["retry_after"] == 5
+    assert retried["type"] == "message.ack"
+    assert retried["message"]["seq"] == 1  # the failed send stored nothing
     assert (await answer_to(socket, PROBE)) == PROBE_ANSWER
