@@ -20,7 +20,8 @@ from messaging.models import Message
 from privacy.services import follow_create
 from tests.factories import PASSWORD, UserFactory, token_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Serialized: the browser tests after it restore the migrated rows (content types) by id.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 CLOSE_SERVICE_UNAVAILABLE = 4503
 # redis-py retries a refused connection (with backoff) before it gives up.
