@@ -163,23 +163,40 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # Several hosts shard the channel layer (channels-redis hashes each channel
-            # and group to one host); the cache stays on REDIS_URL.
-            "CONFIG": {
-                # No read timeout: redis-py's default (5 s) equals the layer's 5 s
-                # blocking pop, so an idle socket's receive failed with TimeoutError
-                # and killed its consumer.
-                "hosts": [
-                    {"address": url, "socket_timeout": None, "socket_connect_timeout": 2}
-                    for url in env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL])
-                ],
-                "prefix": env_str("CACHE_KEY_PREFIX", "dmsite"),
-            },
+    # `core` (channels-redis's RedisChannelLayer: a sorted set per process, with capacity
+    # and group expiry) or `pubsub` (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE).
+    # bench/layers.py measures both; docs/decisions.md says which is the default and why.
+    CHANNEL_LAYER_KIND = env_str("CHANNEL_LAYER", "core")
+    _layer_hosts = [
+        # No read timeout: redis-py's default (5 s) equals the core layer's 5 s blocking
+        # pop, so an idle socket's receive failed with TimeoutError and killed its consumer.
+        {"address": url, "socket_timeout": None, "socket_connect_timeout": 2}
+        for url in env_list("CHANNEL_LAYER_REDIS_URLS", [REDIS_URL])
+    ]
+    _layer_prefix = env_str("CACHE_KEY_PREFIX", "dmsite")
+    if CHANNEL_LAYER_KIND == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": _layer_hosts, "prefix": _layer_prefix},
+            }
         }
-    }
+    else:
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                # Several hosts shard the channel layer (channels-redis hashes each channel
+                # and group to one host); the cache stays on REDIS_URL.
+                "CONFIG": {
+                    "hosts": _layer_hosts,
+                    "prefix": _layer_prefix,
+                    # Every socket of a process shares one queue in Redis: its capacity is
+                    # the process's, not one socket's (channels-redis's default is 100).
+                    "capacity": env_int("CHANNEL_LAYER_CAPACITY", 100, minimum=1),
+                    "group_expiry": env_int("CHANNEL_LAYER_GROUP_EXPIRY", 86400, minimum=60),
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
