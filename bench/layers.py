@@ -164,7 +164,7 @@ class Run:
         return process, port, log
 
 
-async def load(args, run: Run, pairs: list[dict], rate: float, a_port: int, b_port: int) -> dict:
+async def load(args, run: Run, pairs, rate: float, a_port: int, b_port: int, kill_b) -> dict:
     """Open every socket, send at `rate` for `--seconds`, count acks and deliveries."""
     expected: dict[str, int] = {}  # client_id -> sockets that must get its message.new
     got: dict[str, int] = {}
@@ -240,6 +240,8 @@ async def load(args, run: Run, pairs: list[dict], rate: float, a_port: int, b_po
         if len(acked) == total and all(got.get(c, 0) >= expected[c] for c in acked):
             break
         await asyncio.sleep(0.2)
+    # B dies with its sockets open, as in a crash: nothing runs their disconnect.
+    kill_b()
     for ws in sockets:
         await ws.close()
     for task in readers:
@@ -290,58 +292,67 @@ def stale_members(run: Run, pairs: list[dict]) -> int:
 def one_layer(args, layer: str, rates: list[float], work: Path, redis_port: int) -> list[dict]:
     results = []
     for rate in rates:
-        database(args.database, "create")
-        run = Run(args, layer, redis_port, work)
-        run.redis.flushall()
-        subprocess.run(  # noqa: S603
-            [str(PY), "manage.py", "migrate", "-v", "0", "--noinput"],
-            cwd=ROOT,
-            env=run.env,
-            check=True,
-        )
-        seeded = subprocess.run(  # noqa: S603
-            [str(PY), "-c", SEED, str(args.pairs), str(args.idle)],
-            cwd=ROOT,
-            env=run.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        pairs = json.loads(seeded.stdout.strip().splitlines()[-1])
-        (a, a_port, a_log), (b, b_port, b_log) = run.start("A"), run.start("B")
-        redis_pid = int(run.redis.info("server")["process_id"])
-        cpu_before = cpu_seconds(a.pid) + cpu_seconds(b.pid)
-        redis_before = cpu_seconds(redis_pid)
-        figures = asyncio.run(load(args, run, pairs, rate, a_port, b_port))
-        cpu = cpu_seconds(a.pid) + cpu_seconds(b.pid) - cpu_before
-        redis_cpu = cpu_seconds(redis_pid) - redis_before
-        a_over = a_log.read_text(errors="replace").count("over capacity")
-        over_before = a_over + b_log.read_text(errors="replace").count("over capacity")
-        b.send_signal(signal.SIGKILL)
-        b.wait()
-        asyncio.run(after_kill(args, run, pairs, a_port))
-        time.sleep(1)
-        stale = stale_members(run, pairs)
-        over_after = a_log.read_text(errors="replace").count("over capacity")
-        a.terminate()
-        a.wait(timeout=20)
-        acked = max(figures["acked"], 1)
-        result = {
-            "layer": layer,
-            "rate": rate,
-            **figures,
-            "drop_pct": round(100 * figures["dropped"] / max(figures["frames_expected"], 1), 2),
-            "daphne_cpu_ms_per_msg": round(1000 * cpu / acked, 2),
-            "redis_cpu_ms_per_msg": round(1000 * redis_cpu / acked, 3),
-            "over_capacity_lines": over_before,
-            "stale_members_after_kill": stale,
-            "over_capacity_after_kill": over_after - a_over,
-            "load_average": os.getloadavg()[0],
-        }
+        result = one_rate(args, layer, rate, work, redis_port)
         results.append(result)
         print(json.dumps(result), file=sys.stderr, flush=True)
     database(args.database, "drop")
     return results
+
+
+def one_rate(args, layer: str, rate: float, work: Path, redis_port: int) -> dict:
+    database(args.database, "create")
+    run = Run(args, layer, redis_port, work)
+    run.redis.flushall()
+    subprocess.run(  # noqa: S603
+        [str(PY), "manage.py", "migrate", "-v", "0", "--noinput"],
+        cwd=ROOT,
+        env=run.env,
+        check=True,
+    )
+    seeded = subprocess.run(  # noqa: S603
+        [str(PY), "-c", SEED, str(args.pairs), str(args.idle)],
+        cwd=ROOT,
+        env=run.env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    pairs = json.loads(seeded.stdout.strip().splitlines()[-1])
+    (a, a_port, a_log), (b, b_port, b_log) = run.start("A"), run.start("B")
+    redis_pid = int(run.redis.info("server")["process_id"])
+    cpu_before = cpu_seconds(a.pid) + cpu_seconds(b.pid)
+    redis_before = cpu_seconds(redis_pid)
+    cpu = []
+
+    def kill_b():
+        cpu.append(cpu_seconds(a.pid) + cpu_seconds(b.pid) - cpu_before)
+        cpu.append(cpu_seconds(redis_pid) - redis_before)
+        b.send_signal(signal.SIGKILL)
+        b.wait()
+
+    figures = asyncio.run(load(args, run, pairs, rate, a_port, b_port, kill_b))
+    cpu, redis_cpu = cpu
+    a_over = a_log.read_text(errors="replace").count("over capacity")
+    over_before = a_over + b_log.read_text(errors="replace").count("over capacity")
+    asyncio.run(after_kill(args, run, pairs, a_port))
+    time.sleep(1)
+    stale = stale_members(run, pairs)
+    over_after = a_log.read_text(errors="replace").count("over capacity")
+    a.terminate()
+    a.wait(timeout=20)
+    acked = max(figures["acked"], 1)
+    return {
+        "layer": layer,
+        "rate": rate,
+        **figures,
+        "drop_pct": round(100 * figures["dropped"] / max(figures["frames_expected"], 1), 2),
+        "daphne_cpu_ms_per_msg": round(1000 * cpu / acked, 2),
+        "redis_cpu_ms_per_msg": round(1000 * redis_cpu / acked, 3),
+        "over_capacity_lines": over_before,
+        "stale_members_after_kill": stale,
+        "over_capacity_after_kill": over_after - a_over,
+        "load_average": os.getloadavg()[0],
+    }
 
 
 def main() -> None:
