@@ -15,6 +15,8 @@ for stragglers. Figures per layer and rate:
 - `acked`: messages stored (the sender's `message.ack`); `dropped`: the
   `message.new` frames of stored messages that never reached a socket that should
   have had them (each of the recipient's sockets on B, and the sender's own on A);
+- with `--pause S`, B is stopped (SIGSTOP) for S seconds halfway through the
+  sends, as a long pause would stop it, while A goes on sending to B's users;
 - `cpu ms/msg`: both Daphne processes' CPU time per stored message, and Redis's;
 - then B is killed with SIGKILL, `--after` more messages per pair go to B's users from A, and
   `stale`: group members Redis still holds for the dead process's sockets
@@ -164,7 +166,7 @@ class Run:
         return process, port, log
 
 
-async def load(args, run: Run, pairs, rate: float, a_port: int, b_port: int, kill_b) -> dict:
+async def load(args, run: Run, pairs, rate: float, a_port: int, b_port: int, b, kill_b) -> dict:
     """Open every socket, send at `rate` for `--seconds`, count acks and deliveries."""
     expected: dict[str, int] = {}  # client_id -> sockets that must get its message.new
     got: dict[str, int] = {}
@@ -213,7 +215,12 @@ async def load(args, run: Run, pairs, rate: float, a_port: int, b_port: int, kil
     per_message = 1 + args.idle + 1  # the recipient's sockets and the sender's own
     total = int(rate * args.seconds)
     started = time.monotonic()
+    pause_at = total // 2 if args.pause else None
     for n in range(total):
+        if n == pause_at:
+            # B stops (a long GC pause, a starved CPU) while A goes on sending to its users.
+            b.send_signal(signal.SIGSTOP)
+            asyncio.get_running_loop().call_later(args.pause, b.send_signal, signal.SIGCONT)
         delay = started + n / rate - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -330,7 +337,7 @@ def one_rate(args, layer: str, rate: float, work: Path, redis_port: int) -> dict
         b.send_signal(signal.SIGKILL)
         b.wait()
 
-    figures = asyncio.run(load(args, run, pairs, rate, a_port, b_port, kill_b))
+    figures = asyncio.run(load(args, run, pairs, rate, a_port, b_port, b, kill_b))
     cpu, redis_cpu = cpu
     a_over = a_log.read_text(errors="replace").count("over capacity")
     over_before = a_over + b_log.read_text(errors="replace").count("over capacity")
@@ -362,6 +369,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--idle", type=int, default=2, help="more sockets per recipient")
+    parser.add_argument(
+        "--pause", type=float, default=0, help="SIGSTOP B for this long halfway through"
+    )
     parser.add_argument("--after", type=int, default=5, help="sends per pair after the kill")
     parser.add_argument("--drain", type=float, default=8)
     parser.add_argument(
