@@ -163,10 +163,11 @@ if REDIS_URL:
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
         }
     }
-    # `core` (channels-redis's RedisChannelLayer: a sorted set per process, with capacity
-    # and group expiry) or `pubsub` (RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE).
-    # bench/layers.py measures both; docs/decisions.md says which is the default and why.
-    CHANNEL_LAYER_KIND = env_str("CHANNEL_LAYER", "core")
+    # `pubsub` (channels-redis's RedisPubSubChannelLayer: Redis PUBLISH/SUBSCRIBE; no
+    # per-process capacity to overflow, no group members left behind by a killed
+    # process) or `core` (RedisChannelLayer: a sorted set per process, with capacity and
+    # group expiry). bench/layers.py measures both; docs/decisions.md has the figures.
+    CHANNEL_LAYER_KIND = env_str("CHANNEL_LAYER", "pubsub")
     _layer_hosts = [
         # No read timeout: redis-py's default (5 s) equals the core layer's 5 s blocking
         # pop, so an idle socket's receive failed with TimeoutError and killed its consumer.

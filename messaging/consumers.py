@@ -121,11 +121,14 @@ class CredentialEnded(Exception):
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
-        """Serve the socket; if Redis goes away under it, say so and close, never 1011.
+        """Serve the socket; if Redis is not there for it, say so and close, never 1011.
 
-        The handshake (`group_add`, the socket registry) and the channel layer's receive
-        loop need Redis: without it this socket can get no live events, so it answers
-        `error service_unavailable` and closes with CLOSE_SERVICE_UNAVAILABLE.
+        The handshake (the channel's subscription, `group_add`, the socket registry)
+        needs Redis: without it the socket could get no live events, so it answers
+        `error service_unavailable` and closes with CLOSE_SERVICE_UNAVAILABLE. With the
+        pub/sub layer a socket already open stays open through an outage (its frames
+        that need Redis answer that error) and gets live events again once the layer
+        has resubscribed; with the core layer its receive loop fails and it closes so.
         """
         self.handshake_done = False
         try:
@@ -173,10 +176,15 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         if hasattr(self, "user_id"):
-            await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
-            await sync_to_async(socket_unregister)(
-                user_id=self.user_id, channel_name=self.channel_name
-            )
+            try:
+                await self.channel_layer.group_discard(user_group(self.user_id), self.channel_name)
+                await sync_to_async(socket_unregister)(
+                    user_id=self.user_id, channel_name=self.channel_name
+                )
+            except REDIS_ERRORS:
+                # Redis is down: nothing to undo there now (pub/sub's subscription went
+                # with the connection; the registry's entry is the oldest, evicted first).
+                logger.warning("Redis unavailable while a socket closed", exc_info=True)
 
     async def end(self, code: int) -> None:
         """Close at once and serve nothing more, whatever frames are still queued."""
