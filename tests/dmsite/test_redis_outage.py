@@ -24,6 +24,14 @@ from tests.factories import PASSWORD, UserFactory, token_for
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 CLOSE_SERVICE_UNAVAILABLE = 4503
+# The error frame that refuses the send with client_id "c1" while Redis is down.
+REFUSED_SEND = {
+    "type": "error",
+    "code": "service_unavailable",
+    "detail": "The service is briefly unavailable. Try again in a moment.",
+    "client_id": "c1",
+    "retry_after": 5,
+}
 # redis-py retries a refused connection (with backoff) before it gives up.
 OUTAGE_SECONDS = 15
 
@@ -149,13 +157,7 @@ def test_redis_down_answers_503_everywhere_writes_nothing_and_recovers(
 
     refused, synced, rest, handshake, history, stored_meanwhile, live = asyncio.run(scenario())
 
-    assert refused == {
-        "type": "error",
-        "code": "service_unavailable",
-        "detail": "The service is briefly unavailable. Try again in a moment.",
-        "client_id": "c1",
-        "retry_after": 5,
-    }
+    assert refused == REFUSED_SEND
     assert synced["last_id"] == sent.json()["id"]
     for response in rest:
         assert_unavailable(response)
@@ -249,12 +251,6 @@ def test_a_socket_frame_is_503_while_the_limits_are_down_and_the_socket_goes_on(
 
     refused, served = asyncio.run(scenario())
 
-    assert refused == {
-        "type": "error",
-        "code": "service_unavailable",
-        "detail": "The service is briefly unavailable. Try again in a moment.",
-        "client_id": "c1",
-        "retry_after": 5,
-    }
+    assert refused == REFUSED_SEND
     assert served == {"type": "sync.done", "last_id": 0, "has_more": False}
     assert not Message.objects.exists()
