@@ -2,14 +2,17 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dmsite_bench .venv/bin/python bench/seed.py
 
-Defaults: 2,000 users, 5,000 conversations, about 110,000 messages. One heavy
-user (`bench_heavy`) has 300 conversations (280 in the inbox, 20 message
-requests); the conversation between `bench_heavy` and `bench_long` holds
-20,000 messages, the one between `bench_heavy` and `bench00002` 2,000. Rows go
+Defaults: 2,000 users, 5,000 direct conversations and 100 groups of 3 to 32
+members, about 120,000 messages. One heavy user (`bench_heavy`) has 300 direct
+conversations (280 in the inbox, 20 message requests) and is in 5 of the
+groups; the conversation between `bench_heavy` and `bench_long` holds 20,000
+messages, the one between `bench_heavy` and `bench00002` 2,000. `--scale`
+multiplies every count; `--users` sets the number of users on its own (the
+conversations spread over all of them; user search needs a large table). Rows go
 in with `bulk_create`, but the result is what the send service would have
 written: `seq` 1..n with no gap, ids growing with time across conversations,
-`Conversation.last_seq/last_message/last_message_at`, both `Participant` sides
-with folder, read position, `unread_count` and `inbox_key` from
+`Conversation.last_seq/last_message/last_message_at`, every `Participant` side
+(two in a direct conversation, one a member in a group) with folder, read position, `unread_count` and `inbox_key` from
 `refresh_inbox_key()`, mutual follows for friends and the `everyone` DM
 preference for users who received a request. `verify()` checks these
 invariants with SQL after seeding.
@@ -20,6 +23,7 @@ want to keep).
 """
 
 import argparse
+import dataclasses
 import datetime
 import os
 import random
@@ -36,6 +40,16 @@ LONG_PARTNER = "bench_long"
 # Message bodies are a few of these words.
 WORDS = ["hey", "so", "did", "you", "see", "the", "video", "lol", "that", "was", "wild", "we"]
 WORDS += ["should", "go", "again", "tomorrow", "after", "class", "ok", "send", "me", "haha"]
+# Display names are a first and a last name of these: a name matches ~1/40 of the users.
+FIRST = ["Ada", "Ben", "Chloe", "Dmitri", "Elif", "Farah", "Gus", "Hana", "Ivan", "Jade"]
+FIRST += ["Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tariq"]
+FIRST += ["Uma", "Vik", "Wen", "Ximena", "Yusuf", "Zoe", "Amara", "Bruno", "Carmen", "Diego"]
+FIRST += ["Esme", "Felix", "Greta", "Hugo", "Isla", "Jonas", "Kenji", "Leila", "Milo", "Noor"]
+LAST = ["Okafor", "Nguyen", "Silva", "Kowalski", "Haddad", "Tanaka", "Moreau", "Schmidt"]
+LAST += ["Rossi", "Yilmaz", "Novak", "Kim", "Patel", "Garcia", "Larsen", "Mensah", "Ivanova"]
+LAST += ["Costa", "Fischer", "Dubois", "Sato", "Ahmed", "Jensen", "Murphy", "Bauer", "Lopez"]
+LAST += ["Walsh", "Singh", "Petrov", "Romero", "Berg", "Chen", "Adeyemi", "Horvat", "Suzuki"]
+LAST += ["Lindqvist", "Moretti", "Kaya", "Osei", "Reyes"]
 
 
 def setup_django() -> None:
@@ -62,6 +76,8 @@ class SeedSize:
     mid_messages: int = 2000
     mean_messages: int = 20  # per ordinary conversation
     request_share: float = 0.1  # ordinary conversations that are unanswered message requests
+    groups: int = 100  # of 3 to 32 members, `mean_messages * 2` messages on average
+    heavy_groups: int = 5
 
     def scaled(self, factor: float) -> "SeedSize":
         def scale(n: int, low: int) -> int:
@@ -77,25 +93,40 @@ class SeedSize:
             mid_messages=scale(self.mid_messages, 20),
             mean_messages=self.mean_messages,
             request_share=self.request_share,
+            groups=scale(self.groups, 1),
+            heavy_groups=min(self.heavy_groups, scale(self.groups, 1)),
         )
+
+    def with_users(self, users: int) -> "SeedSize":
+        """The same conversations spread over `users` users."""
+        if users <= self.heavy_conversations + 1:
+            raise ValueError("the heavy user needs fewer conversations than there are other users")
+        return dataclasses.replace(self, users=users)
 
 
 @dataclass
 class _Chat:
     """One conversation being built: who is in it and its messages as (seconds, side)."""
 
-    a: int  # user index of the initiator
-    b: int
+    a: int  # user index of the initiator (a group's owner)
+    b: int  # the other user; a group's second member
     request: bool  # b never answered: a request in b's `requests` folder
     times: list[float] = field(default_factory=list)
-    sides: list[int] = field(default_factory=list)  # 0: a sent it, 1: b sent it
+    sides: list[int] = field(default_factory=list)  # index into `members`: who sent it
     ids: list[int] = field(default_factory=list)
+    group: bool = False
+    more: list[int] = field(default_factory=list)  # a group's members after a and b
+
+    @property
+    def members(self) -> list[int]:
+        return [self.a, self.b, *self.more]
 
 
 @dataclass(frozen=True)
 class SeedResult:
     users: int
     conversations: int
+    groups: int
     messages: int
     participants: int
     heavy_username: str
@@ -145,6 +176,20 @@ def _plan_chats(size: SeedSize, rng: random.Random, now: float) -> list[_Chat]:
         is_request = rng.random() < size.request_share
         count = rng.randint(1, 3) if is_request else rng.randint(2, 2 * size.mean_messages - 2)
         add(a, b, is_request, count, now - rng.uniform(0, span), rng.uniform(30, 3600))
+    # Groups: members chosen at random (heavy in the first few), anyone may write.
+    for g in range(size.groups):
+        n = rng.randint(3, min(32, size.users))
+        members = rng.sample(range(1, size.users), n)
+        if g < size.heavy_groups:
+            members[0] = 0
+        chat = _Chat(members[0], members[1], False, group=True, more=members[2:])
+        count = rng.randint(2, 4 * size.mean_messages - 2)
+        gap = rng.uniform(30, 3600)
+        start = now - rng.uniform(0, span) - gap * (count - 1)
+        for seq in range(count):
+            chat.times.append(start + gap * seq + rng.uniform(0, gap / 2))
+            chat.sides.append(0 if seq == 0 else rng.randrange(n))
+        chats.append(chat)
     return chats
 
 
@@ -155,7 +200,14 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
     from django.utils import timezone
 
     from accounts.models import Follow, User
-    from messaging.models import Conversation, Folder, Message, Participant
+    from messaging.models import (
+        Conversation,
+        ConversationKind,
+        Folder,
+        Message,
+        Participant,
+        Role,
+    )
     from privacy.models import DmPreference, PrivacySettings
 
     size = size or SeedSize()
@@ -172,11 +224,13 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
         password = make_password(PASSWORD)
         joined = now - datetime.timedelta(days=400)
         names = [HEAVY, LONG_PARTNER] + [f"bench{i:05d}" for i in range(2, size.users)]
+        shown = ["Bench Heavy", "Bench Long"]
+        shown += [f"{rng.choice(FIRST)} {rng.choice(LAST)}" for _ in range(2, size.users)]
         users = User.objects.bulk_create(
             [
                 User(
                     username=name,
-                    display_name=name.replace("_", " ").title(),
+                    display_name=shown[i],
                     password=password,
                     date_of_birth=datetime.date(1990 + i % 15, 1 + i % 12, 1 + i % 28),
                     phone_number=f"+1415{5550000 + i:07d}",
@@ -185,7 +239,7 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
                 )
                 for i, name in enumerate(names)
             ],
-            batch_size=1000,
+            batch_size=2000,
         )
         uid = [user.pk for user in users]
         log(f"users: {len(users)}")
@@ -193,11 +247,15 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
         conversations = Conversation.objects.bulk_create(
             [
                 Conversation(
+                    kind=ConversationKind.GROUP, title=f"group {i}", created_at=at(c.times[0])
+                )
+                if c.group
+                else Conversation(
                     user_low_id=min(uid[c.a], uid[c.b]),
                     user_high_id=max(uid[c.a], uid[c.b]),
                     created_at=at(c.times[0]),
                 )
-                for c in chats
+                for i, c in enumerate(chats)
             ],
             batch_size=1000,
         )
@@ -214,7 +272,7 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
             rows = []
             for t, ci, seq in order[start : start + batch]:
                 chat = chats[ci]
-                sender = chat.a if chat.sides[seq] == 0 else chat.b
+                sender = chat.members[chat.sides[seq]]
                 words = " ".join(rng.choices(WORDS, k=rng.randint(2, 12)))
                 rows.append(
                     Message(
@@ -245,17 +303,25 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
         pinned_left = 3  # heavy pins three chats
         for conversation, chat in zip(conversations, chats, strict=True):
             last_at = at(chat.times[-1])
-            for side, (me, other) in enumerate(((chat.a, chat.b), (chat.b, chat.a))):
+            if chat.group:
+                sides = [(side, me, None) for side, me in enumerate(chat.members)]
+            else:
+                sides = [(0, chat.a, chat.b), (1, chat.b, chat.a)]
+            for side, me, other in sides:
                 received = [mid for mid, s in zip(chat.ids, chat.sides, strict=True) if s != side]
                 participant = Participant(
                     conversation_id=conversation.pk,
                     user_id=uid[me],
-                    other_id=uid[other],
+                    other_id=None if other is None else uid[other],
                     folder=Folder.REQUESTS if chat.request and side == 1 else Folder.INBOX,
                     hidden=False,
                     muted=rng.random() < 0.05,
                     activity_at=last_at,
                 )
+                if chat.group:  # all there from the start: the window opens at message 1
+                    participant.role = Role.OWNER if side == 0 else Role.MEMBER
+                    participant.joined_at = at(chat.times[0])
+                    participant.history_from_id = chat.ids[0]
                 if chat.request and side == 1:
                     participant.unread_count = len(received)  # a request is never read
                 elif not received:
@@ -274,7 +340,7 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
                     pinned_left -= participant.pinned
                 participant.refresh_inbox_key()
                 participants.append(participant)
-        Participant.objects.bulk_create(participants, batch_size=1000)
+        Participant.objects.bulk_create(participants, batch_size=2000)
         log(f"participants: {len(participants)}")
 
         # Friends (mutual follows) for answered chats; requests came from strangers to
@@ -282,6 +348,8 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
         follows = []
         requested = set()
         for chat in chats:
+            if chat.group:
+                continue  # group members need not follow each other
             if chat.request:
                 requested.add(uid[chat.b])
             else:
@@ -303,6 +371,7 @@ def seed(size: SeedSize | None = None, *, random_seed: int = 2026, log=print) ->
     return SeedResult(
         users=len(users),
         conversations=len(conversations),
+        groups=sum(chat.group for chat in chats),
         messages=total,
         participants=len(participants),
         heavy_username=HEAVY,
@@ -316,7 +385,7 @@ def verify() -> list[str]:
     from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Subquery, Value
     from django.db.models.functions import Coalesce
 
-    from messaging.models import Conversation, Message, Participant
+    from messaging.models import Conversation, ConversationKind, Message, Participant
 
     problems = []
     bad_conversations = (
@@ -353,9 +422,14 @@ def verify() -> list[str]:
     )
     if wrong_unread:
         problems.append(f"{wrong_unread} participants with a wrong unread_count")
-    sides = Participant.objects.values("conversation").annotate(n=Count("*")).exclude(n=2)
+    sides = (
+        Participant.objects.filter(conversation__kind=ConversationKind.DIRECT)
+        .values("conversation")
+        .annotate(n=Count("*"))
+        .exclude(n=2)
+    )
     if sides.exists() or Conversation.objects.filter(participants__isnull=True).exists():
-        problems.append("conversations without exactly two participants")
+        problems.append("direct conversations without exactly two participants, or empty groups")
     stale_keys = 0
     for participant in Participant.objects.only(
         "pinned", "activity_at", "conversation_id", "inbox_key"
@@ -371,6 +445,9 @@ def verify() -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every size (1.0)")
+    parser.add_argument(
+        "--users", type=int, help="the number of users, whatever the scale (e.g. 100000)"
+    )
     parser.add_argument("--random-seed", type=int, default=2026)
     parser.add_argument("--flush", action="store_true", help="empty the database first")
     parser.add_argument("--no-verify", action="store_true", help="skip the invariant checks")
@@ -388,9 +465,13 @@ def main(argv: list[str] | None = None) -> int:
     elif User.objects.filter(username=HEAVY).exists():
         print("already seeded (bench_heavy exists); use --flush to start over", file=sys.stderr)
         return 1
-    result = seed(SeedSize().scaled(args.scale), random_seed=args.random_seed)
+    size = SeedSize().scaled(args.scale)
+    if args.users:
+        size = size.with_users(args.users)
+    result = seed(size, random_seed=args.random_seed)
     print(
-        f"seeded {result.users} users, {result.conversations} conversations, "
+        f"seeded {result.users} users, {result.conversations} conversations"
+        f" ({result.groups} groups), "
         f"{result.messages} messages, {result.participants} participants "
         f"in {result.seconds:.1f} s; long conversation id {result.long_conversation_id}"
     )
