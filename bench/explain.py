@@ -1,4 +1,4 @@
-"""Print PostgreSQL plans for the inbox and history queries exactly as the API runs them.
+"""Print PostgreSQL plans for the inbox, history, sync and search queries as the app runs them.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dmsite_bench .venv/bin/python bench/explain.py
 
@@ -8,9 +8,14 @@ history of the 20,000-message conversation, newest page and a page half-way
 back through a cursor), captures the SQL each request ran, picks the inbox
 and history queries out of it and runs each under EXPLAIN (ANALYZE, BUFFERS),
 once to warm the cache and once for the printed plan; the same for the
-2,000-message conversation and for an ordinary one of ~20 messages. Ends with a
-summary of how each query reads its table; exits 1 if one reads the inbox or
-the messages with a sequential scan.
+2,000-message conversation and for an ordinary one of ~20 messages. The
+WebSocket `sync` batch is run through the consumer's own `_sync_batch` (for
+`bench_heavy` and for an ordinary user, from `after` = 0, half-way through the
+table and a recent id), and user search through `GET /api/v1/users?search=`
+(a last name, a username fragment, a word nobody has). Ends with a summary of
+how each query reads its table; exits 1 if one reads the inbox, the messages or
+the users with a sequential scan (a search of fewer than three characters is
+shown but allowed to: no trigram index can serve it).
 """
 
 import argparse
@@ -21,8 +26,24 @@ from urllib.parse import urlencode
 
 from seed import HEAVY, setup_django
 
-EXPECTED = {"inbox": "participant_inbox", "history": "message_history"}
-TABLE = {"inbox": "messaging_participant", "history": "messaging_message"}
+EXPECTED = {
+    "inbox": "participant_inbox",
+    "history": "message_history",
+    "sync": "message_history",
+    "search": "user_username_trgm, user_display_name_trgm",
+}
+TABLE = {
+    "inbox": "messaging_participant",
+    "history": "messaging_message",
+    "sync": "messaging_message",
+    "search": "accounts_user",
+}
+MARKS = {  # what picks each kind's statement out of those a request ran
+    "inbox": ('FROM "messaging_participant"', 'ORDER BY "messaging_participant"."inbox_key"'),
+    "history": ('FROM "messaging_message"', 'ORDER BY "messaging_message"."id" DESC'),
+    "sync": ('FROM "messaging_message"', 'ORDER BY "messaging_message"."id" ASC'),
+    "search": ('FROM "accounts_user"', "LIKE UPPER", 'ORDER BY "search_position"'),
+}
 
 
 def cursor_for(position: int | str) -> str:
@@ -30,24 +51,42 @@ def cursor_for(position: int | str) -> str:
     return base64.b64encode(urlencode({"p": str(position)}).encode()).decode()
 
 
-def captured(client, path: str, kind: str) -> str:
-    """GET `path` and return the one SQL statement of `kind` it ran."""
+def captured(run, label: str, kind: str) -> str:
+    """Call `run()` and return the one SQL statement of `kind` it ran."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path, secure=True)
-    if response.status_code != 200:
-        raise SystemExit(f"GET {path} answered {response.status_code}: {response.content[:300]}")
-    if kind == "inbox":
-        marks = ('FROM "messaging_participant"', 'ORDER BY "messaging_participant"."inbox_key"')
-    else:
-        marks = ('FROM "messaging_message"', 'ORDER BY "messaging_message"."id" DESC')
+        run()
+    marks = MARKS[kind]
     matches = [q["sql"] for q in queries.captured_queries if all(m in q["sql"] for m in marks)]
     if len(matches) != 1:
-        raise SystemExit(f"expected one {kind} query for {path}, found {len(matches)}")
-    print(f"-- GET {path}: {len(queries.captured_queries)} queries, {kind} query:")
+        raise SystemExit(f"expected one {kind} query for {label}, found {len(matches)}")
+    print(f"-- {label}: {len(queries.captured_queries)} queries, {kind} query:")
     return matches[0]
+
+
+def getter(client, path: str):
+    def run():
+        response = client.get(path, secure=True)
+        if response.status_code != 200:
+            answer = f"{response.status_code}: {response.content[:300]}"
+            raise SystemExit(f"GET {path} answered {answer}")
+
+    return run
+
+
+def syncer(user_id: int, after: int):
+    """One `sync` batch exactly as the WebSocket consumer reads it."""
+    from messaging.consumers import SYNC_BATCH_SIZE, ChatConsumer
+
+    def run():
+        consumer = ChatConsumer()
+        consumer.user_id = user_id
+        batch = consumer._sync_batch(after, SYNC_BATCH_SIZE, check=False)
+        print(f"-- sync after {after}: {len(batch)} messages")
+
+    return run
 
 
 def explain(sql: str) -> str:
@@ -151,15 +190,44 @@ def main() -> int:
         )
     )
 
+    cases = [(kind, title, getter(client, path), path) for kind, title, path in cases]
+
+    # Sync: the heavy user (a fifth of all messages) and an ordinary one, from the start,
+    # from half-way through the table and from a recent id (a reconnect).
+    newest = Message.objects.order_by("-id").values_list("id", flat=True)[0]
+    ordinary_user = (
+        User.objects.filter(username__startswith="bench0", participations__isnull=False)
+        .annotate(n=Count("participations"))
+        .filter(n__range=(2, 6))
+        .order_by("id")
+        .first()
+    )
+    sync_counts = {
+        user.username: Message.objects.filter(conversation__participants__user=user).count()
+        for user in (heavy, ordinary_user)
+    }
+    print(f"sync users' visible messages (about): {sync_counts}\n")
+    for user in (heavy, ordinary_user):
+        for where, after in (("0", 0), ("half-way", newest // 2), ("recent", newest - 2000)):
+            title = f"sync of {user.username}, after {where}"
+            cases.append(("sync", title, syncer(user.pk, after), f"sync after={after}"))
+
+    # Search: a last name (~1/40 of users), a username fragment (~10 users), no match, and
+    # a two-letter word (too short for a trigram: shown, allowed a sequential scan).
+    for term in ("okafor", "bench0421", "zqxv", "ok"):
+        path = f"/api/v1/users?search={term}"
+        cases.append(("search", f"search {term!r}", getter(client, path), path))
+
     problems, summary = [], []
-    for kind, title, path in cases:
+    for kind, title, run, label in cases:
         print(f"=== {title}")
-        sql = captured(client, path, kind)
+        sql = captured(run, label, kind)
         print(sql, "\n")
         plan = explain(sql)
         print(plan, "\n")
         table = TABLE[kind]
-        if re.search(rf"Seq Scan on {table}\b", plan):
+        short_search = kind == "search" and len(title.split("'")[1]) < 3
+        if re.search(rf"Seq Scan on {table}\b", plan) and not short_search:
             problems.append(f"{title}: sequential scan on {table}")
         scans = re.findall(
             r"((?:Bitmap Heap |Seq )Scan on \w+|Index (?:Only )?Scan(?: Backward)?"
@@ -168,6 +236,13 @@ def main() -> int:
         )
         driving = [scan for scan in scans if scan.endswith(f" {table}") or "Bitmap Index" in scan]
         took = re.search(r"Execution Time: (\S+ ms)", plan).group(1)
+        buffers = re.search(r"Buffers: shared ([^\n]+)", plan)
+        filtered = sum(
+            int(n) for n in re.findall(r"Rows Removed by (?:Filter|Join Filter): (\d+)", plan)
+        )
+        driving.append(
+            f"{filtered} rows filtered out, buffers {buffers.group(1) if buffers else '-'}"
+        )
         others = sorted({scan for scan in scans if "Seq Scan" in scan and scan not in driving})
         note = f"; also {', '.join(others)}" if others else ""
         summary.append(f"{title}: {'; '.join(driving)}, {took}{note}")

@@ -12,10 +12,10 @@ conversations spread over all of them; user search needs a large table). Rows go
 in with `bulk_create`, but the result is what the send service would have
 written: `seq` 1..n with no gap, ids growing with time across conversations,
 `Conversation.last_seq/last_message/last_message_at`, every `Participant` side
-(two in a direct conversation, one a member in a group) with folder, read position, `unread_count` and `inbox_key` from
-`refresh_inbox_key()`, mutual follows for friends and the `everyone` DM
-preference for users who received a request. `verify()` checks these
-invariants with SQL after seeding.
+(two in a direct conversation, one a member in a group) with folder, read
+position, `unread_count` and `inbox_key` from `refresh_inbox_key()`, mutual
+follows for friends and the `everyone` DM preference for users who received a
+request. `verify()` checks these invariants with SQL after seeding.
 
 It refuses to seed a database that already has bench users unless given
 `--flush`, which empties the whole database first (never point it at data you
