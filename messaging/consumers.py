@@ -363,16 +363,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _sync_batch(self, after: int, size: int, *, check: bool) -> list[dict]:
         if check:
             self._fresh_user()
-        # One filter() call: both conditions are on my own participant row. A filtered
-        # request is not synced to its recipient, as it is not pushed (no alert).
+        # A filtered request is not synced to its recipient, as it is not pushed (no alert).
         messages = list(
             selectors.messages_shaped(
-                selectors.messages_visible_to(user_id=self.user_id, synced=True).filter(
-                    id__gt=after
-                )
-            )
-            .select_related("conversation")
-            .order_by("id")[:size]
+                selectors.messages_to_sync(user_id=self.user_id, after=after, size=size)
+            ).select_related("conversation")
         )
         attachments_load(messages)
         blocked = None
