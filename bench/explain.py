@@ -24,7 +24,7 @@ import re
 import sys
 from urllib.parse import urlencode
 
-from seed import HEAVY, setup_django
+from seed import HEAVY, LONG_PARTNER, setup_django
 
 EXPECTED = {
     "inbox": "participant_inbox",
@@ -192,7 +192,8 @@ def main() -> int:
 
     cases = [(kind, title, getter(client, path), path) for kind, title, path in cases]
 
-    # Sync: the heavy user (a fifth of all messages) and an ordinary one, from the start,
+    # Sync: the heavy user (a fifth of all messages), the long chat's partner and an
+    # ordinary user, from the start,
     # from half-way through the table and from a recent id (a reconnect).
     newest = Message.objects.order_by("-id").values_list("id", flat=True)[0]
     ordinary_user = (
@@ -203,12 +204,14 @@ def main() -> int:
         .order_by("id")
         .first()
     )
+    partner = User.objects.get(username=LONG_PARTNER)  # nearly all in one 170,000-message chat
+    sync_users = (heavy, partner, ordinary_user)
     sync_counts = {
         user.username: Message.objects.filter(conversation__participants__user=user).count()
-        for user in (heavy, ordinary_user)
+        for user in sync_users
     }
     print(f"sync users' visible messages (about): {sync_counts}\n")
-    for user in (heavy, ordinary_user):
+    for user in sync_users:
         for where, after in (("0", 0), ("half-way", newest // 2), ("recent", newest - 2000)):
             title = f"sync of {user.username}, after {where}"
             cases.append(("sync", title, syncer(user.pk, after), f"sync after={after}"))
