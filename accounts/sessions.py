@@ -20,6 +20,10 @@ from dmsite.realtime import publish_to_user
 CREDENTIAL_REVOKED = "credential.revoked"
 
 
+class CredentialEnded(Exception):
+    """The token or session a socket authenticated with no longer holds."""
+
+
 @dataclass(frozen=True)
 class Credential:
     """`kind` is "token" (key: the token's id) or "session" (key: the session key)."""

@@ -3,15 +3,16 @@
 `message_send` is the one send path of every entry point (REST, WebSocket, HTML).
 """
 
+import functools
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Lower
+from django.db.models import Case, F, When
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import DeviceToken, User
+from accounts.sessions import Credential, CredentialEnded, credential_user
 from attachments.services import (
     attachment_ids_clean,
     attachments_attach,
@@ -138,6 +139,7 @@ def message_send(
     reply_to=None,
     attachments=None,
     conversation: Conversation | None = None,
+    token_id: int | None = None,
 ) -> tuple[Message, bool]:
     """Send `body` to `recipient` (or the user named `to`), or into a group; (message, created).
 
@@ -154,6 +156,10 @@ def message_send(
     users (finding the recipient by name), the pair's facts, the message, the
     conversation, both participants; plus one cache round trip for both rate windows. A
     reply adds the quoted message, attachments their lookup and attaching.
+
+    `token_id`: the sender is a socket's, authenticated by that device token; the send
+    raises CredentialEnded, writing nothing, unless it still holds. For a direct send
+    the lock statement checks it (nothing more to run); the sender needs only its `pk`.
     """
     attachment_ids = attachment_ids_clean(attachments)
     text = message_body_clean(body, optional=bool(attachment_ids))
@@ -161,6 +167,10 @@ def message_send(
     reply_to = reply_to_clean(reply_to)
     group = conversation if conversation is not None and conversation.is_group else None
     if group is not None:
+        if token_id is not None:
+            sender = credential_user(Credential("token", str(token_id)), sender.pk)
+            if sender is None:
+                raise CredentialEnded()
         if client_id:
             stored = _stored_retry(sender, None, client_id, group=group)
             if stored is not None:
@@ -171,7 +181,7 @@ def message_send(
             # Both users' rows stay locked until commit. So every message a user can see
             # gets its id in commit order, and `sync {after: id}` can never skip one
             # committed late; and parallel sends cannot pass a message-request limit together.
-            sender, recipient = _lock_pair(sender, recipient, to)
+            sender, recipient = _lock_pair(sender, recipient, to, token_id)
             facts = (
                 policy.pair_facts(sender, [recipient]).get(recipient.pk, policy.PairFacts())
                 if recipient is not None and recipient.pk != sender.pk
@@ -200,22 +210,80 @@ def message_send(
     return message, True
 
 
-def _lock_pair(sender: User, recipient: User | None, to: str | None) -> tuple[User, User | None]:
+@functools.cache
+def _lock_sql(by_name: bool, for_update: bool, with_token: bool) -> tuple[str, tuple[str, ...]]:
+    """The lock statement of a direct send, and the attribute names of its user columns.
+
+    Plain SQL: it runs on every send, where the ORM's compile work (the lock, the
+    case-insensitive name) cost more than the statement. With `with_token`, the same
+    statement says whether the socket's device token still holds (unexpired, its user's).
+    """
+    fields = User._meta.concrete_fields
+    columns = ", ".join(f"u.{connection.ops.quote_name(field.column)}" for field in fields)
+    tokens = DeviceToken._meta.db_table
+    token = (
+        f", EXISTS(SELECT 1 FROM {tokens} t WHERE t.id = %(token)s AND t.user_id = u.id"  # noqa: S608
+        " AND (t.expiry IS NULL OR t.expiry > %(now)s))"
+        if with_token
+        else ""
+    )
+    match = (
+        "u.id = %(s)s OR LOWER(u.username) = LOWER(%(to)s)" if by_name else "u.id IN (%(s)s, %(r)s)"
+    )
+    lock = " FOR UPDATE" if for_update else ""
+    # Only column and table names of our models and placeholders go into the text.
+    sql = f"SELECT {columns}{token} FROM {User._meta.db_table} u WHERE {match} ORDER BY u.id{lock}"  # noqa: S608
+    return sql, tuple(field.attname for field in fields)
+
+
+@functools.cache
+def _user_converters(vendor: str) -> list[tuple[int, list, object]]:
+    """What the ORM would do to each user column's raw value (SQLite's dates are text)."""
+    converters = []
+    for index, field in enumerate(User._meta.concrete_fields):
+        column = field.get_col(User._meta.db_table)
+        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, found, column))
+    return converters
+
+
+def _user_values(values) -> list:
+    values = list(values)
+    for index, found, column in _user_converters(connection.vendor):
+        for converter in found:
+            values[index] = converter(values[index], column, connection)
+    return values
+
+
+def _lock_pair(
+    sender: User, recipient: User | None, to: str | None, token_id: int | None = None
+) -> tuple[User, User | None]:
     """Lock the sender's and the recipient's rows, in id order, and read both afresh.
 
     A suspension or deactivation applies at once. With `to`, the same statement finds
     the recipient by name (case-insensitively, on the `user_username_ci_unique` index).
+    With `token_id` (a socket's device token), raises CredentialEnded unless that token
+    still authenticates the sender, an active user.
     """
-    users = User.objects.select_for_update().order_by("pk")
-    if to is not None:
-        users = users.alias(name=Lower("username")).filter(
-            Q(pk=sender.pk) | Q(name=Lower(Value(to)))
-        )
-    else:
-        users = users.filter(pk__in=[sender.pk] + ([recipient.pk] if recipient else []))
-    rows = list(users)
-    fresh = next((user for user in rows if user.pk == sender.pk), sender)
-    others = [user for user in rows if user.pk != sender.pk]
+    with_token = token_id is not None
+    sql, names = _lock_sql(to is not None, connection.features.has_select_for_update, with_token)
+    params = {"s": sender.pk, "to": to, "r": recipient.pk if recipient else sender.pk}
+    if with_token:
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        params |= {"token": token_id, "now": now}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    count = len(names)
+    users = [User.from_db(connection.alias, names, _user_values(row[:count])) for row in rows]
+    fresh = next((user for user in users if user.pk == sender.pk), None)
+    if with_token:
+        holds = next((row[count] for row in rows if row[0] == sender.pk), False)
+        if fresh is None or not holds or not fresh.is_active:
+            raise CredentialEnded()
+    fresh = fresh or sender
+    others = [user for user in users if user.pk != sender.pk]
     if others:
         return fresh, others[0]
     if to is not None:
