@@ -4,10 +4,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dmsite.settings")
 
+import django
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.asgi import get_asgi_application
 
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from dmsite.handlers import OneCallASGIHandler  # noqa: E402
+
+django_asgi_app = OneCallASGIHandler()
 
 from dmsite.bodylimit import BodySizeLimit  # noqa: E402
 from messaging.routing import websocket_urlpatterns  # noqa: E402

@@ -517,23 +517,15 @@ _ADDITION_DETAILS = {
 
 
 def group_send_decision(sender: User, mine: Participant | None) -> DmDecision:
-    """May `sender`, whose side of a group is `mine` (None: not in it), send there now?
+    """May `sender`, whose side of a group is `mine` (None: not in it), send there?
 
-    A current member only; then the sender's own rules and the rate limits. Preferences
-    and requests do not apply: joining was the consent.
+    A current member only; then the sender's own rules. Preferences and requests do
+    not apply: joining was the consent. Rule 9, the rate limits, is
+    `acquire_send_limits`, which checks and records both windows in one round trip.
     """
     if mine is None or not mine.is_member:
         return _deny("not_found")
     denial = sender_denial(sender)
     if denial is not None:
         return _deny_sender(sender, denial)
-    key = str(sender.pk)
-    wait = max(
-        messages_window().retry_after(key),
-        recipients_window()
-        .state(key)
-        .retry_after(_recipient_key(Conversation(pk=mine.conversation_id))),
-    )
-    if wait > 0:
-        return _deny("rate_limited", wait)
     return DmDecision(allowed=True, folder=Folder.INBOX)

@@ -166,17 +166,13 @@ def message_send(
     client_id = client_id_clean(client_id)
     reply_to = reply_to_clean(reply_to)
     group = conversation if conversation is not None and conversation.is_group else None
-    if group is not None:
-        if token_id is not None:
-            sender = credential_user(Credential("token", str(token_id)), sender.pk)
-            if sender is None:
-                raise CredentialEnded()
-        if client_id:
-            stored = _stored_retry(sender, None, client_id, group=group)
-            if stored is not None:
-                return stored, False
-        return _group_send(sender, group, text, client_id, reply_to, attachment_ids)
+    if group is not None and token_id is not None:
+        sender = credential_user(Credential("token", str(token_id)), sender.pk)
+        if sender is None:
+            raise CredentialEnded()
     try:
+        if group is not None:
+            return _group_send(sender, group, text, client_id, reply_to, attachment_ids), True
         with transaction.atomic():
             # Both users' rows stay locked until commit. So every message a user can see
             # gets its id in commit order, and `sync {after: id}` can never skip one
@@ -201,16 +197,16 @@ def message_send(
                 acquired.release()
                 raise
     except (ApiError, IntegrityError):
-        # A retry is answered with the stored message whatever the policy says now; and
-        # a client_id already stored fails the insert (the whole send rolls back).
-        stored = _stored_retry(sender, recipient, client_id) if client_id else None
+        # The one way a retry is settled, direct or group: answered with the stored
+        # message whatever the policy says now. A client_id already stored fails the
+        # insert (the whole send rolls back), so no send looks it up beforehand.
+        stored = _stored_retry(sender, recipient, client_id, group=group) if client_id else None
         if stored is None:
             raise
         return stored, False
     return message, True
 
 
-@functools.cache
 def _lock_sql(by_name: bool, for_update: bool, with_token: bool) -> tuple[str, tuple[str, ...]]:
     """The lock statement of a direct send, and the attribute names of its user columns.
 
@@ -291,9 +287,20 @@ def _lock_pair(
     return fresh, fresh if recipient is not None else None
 
 
+def _conversation_key(conversation: Conversation) -> tuple:
+    """What a conversation is between: a group itself, or a pair of users."""
+    if conversation.is_group:
+        return ("group", conversation.pk)
+    return ("pair", frozenset((conversation.user_low_id, conversation.user_high_id)))
+
+
 def _stored_retry(
     sender: User, recipient: User | None, client_id: str, *, group: Conversation | None = None
 ) -> Message | None:
+    """The message this sender already stored with `client_id`, if this send repeats it.
+
+    InvalidInput when that client_id went to another conversation than this send's.
+    """
     stored = (
         Message.objects.filter(sender=sender, client_id=client_id)
         .select_related("sender", "conversation", "reply_to__sender")
@@ -302,11 +309,10 @@ def _stored_retry(
     if stored is None:
         return None
     if group is not None:
-        same = stored.conversation_id == group.pk
+        target = _conversation_key(group)
     else:
-        pair = {stored.conversation.user_low_id, stored.conversation.user_high_id}
-        same = recipient is not None and pair == {sender.pk, recipient.pk}
-    if not same:
+        target = ("pair", frozenset((sender.pk, recipient.pk))) if recipient else None
+    if _conversation_key(stored.conversation) != target:
         raise InvalidInput(
             "This client_id was already used for another conversation.",
             fields={"client_id": ["Already used for another conversation."]},
@@ -331,29 +337,24 @@ def message_insert(
     now=None,
     quoted=None,
     uploads=(),
-) -> Message | None:
-    """Append a message with the conversation's next `seq`: None for a `client_id` retry.
+) -> Message:
+    """Append a message with the conversation's next `seq`.
 
-    The caller holds the lock that serializes the conversation's writes.
+    The caller holds the lock that serializes the conversation's writes. A `client_id`
+    already stored fails the insert with IntegrityError (`message_send` settles it).
     """
     now = now or timezone.now()
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                conversation=conversation,
-                seq=conversation.last_seq + 1,
-                kind=kind,
-                sender=sender,
-                body=text,
-                client_id=client_id,
-                created_at=now,
-                attachment_count=len(uploads),
-                reply_to=quoted,
-            )
-    except IntegrityError:
-        if client_id and Message.objects.filter(sender=sender, client_id=client_id).exists():
-            return None
-        raise
+    message = Message.objects.create(
+        conversation=conversation,
+        seq=conversation.last_seq + 1,
+        kind=kind,
+        sender=sender,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+        attachment_count=len(uploads),
+        reply_to=quoted,
+    )
     if uploads:
         attachments_attach(message=message, attachments=uploads)
     else:
@@ -465,15 +466,12 @@ def _group_send(sender: User, group: Conversation, text, client_id, reply_to, at
                 quoted=quoted,
                 uploads=uploads,
             )
-            if message is not None:
-                _group_fan_out(conversation, message, members, now)
+            _group_fan_out(conversation, message, members, now)
         except BaseException:
             acquired.release()
             raise
-    if message is None:  # a parallel retry with the same client_id stored it first
-        return _stored_retry(sender, None, client_id, group=conversation), False
     message.seen_up_to = None  # no read receipts in groups
-    return message, True
+    return message
 
 
 def _group_fan_out(conversation, message, members, now) -> None:

@@ -1,0 +1,75 @@
+"""Django's HTTP handling for ASGI, served as under WSGI: one request, one thread call.
+
+Django's own `ASGIHandler` runs `request_started`, the middleware chain, the view and
+`request_finished` as separate calls between the event loop and a worker thread, and
+switches to the loop and back again around every middleware that is only sync
+(WhiteNoise) and before the view: five waits on a busy loop per request, measured as
+a sixth of a REST send's CPU and most of its latency under load. Here the whole
+request, from `request_started` to `request_finished`, is one call in one thread, with
+the middleware in sync mode (as `manage.py runserver` and WSGI servers run it); only
+reading the body and writing the response happen on the loop. A streaming response
+(an export, a media file) is closed after it was sent, as Django does.
+"""
+
+import asyncio
+import os
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.db import connections
+from django.http import FileResponse
+from django.urls import set_script_prefix
+
+_MODE = os.environ.get("DMSITE_HTTP_THREADS", "")
+
+
+class OneCallASGIHandler(ASGIHandler):
+    def __init__(self):
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
+        mode = _MODE or ("pool" if connections["default"].vendor == "postgresql" else "single")
+        self.mode = mode
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if self.mode == "request":
+            async with ThreadSensitiveContext():
+                await self.handle(scope, receive, send)
+        else:
+            await self.handle(scope, receive, send)
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        set_script_prefix(get_script_prefix(scope))
+        try:
+            response = await sync_to_async(self._serve, thread_sensitive=self.mode != "pool")(
+                scope, body_file
+            )
+            try:
+                await self.send_response(response, send)
+            except asyncio.CancelledError:
+                pass  # the client went away while we answered
+            finally:
+                if response.streaming:
+                    await sync_to_async(response.close, thread_sensitive=self.mode != "pool")()
+        finally:
+            body_file.close()
+
+    def _serve(self, scope, body_file):
+        """`request_started`, the request, and (unless it streams) `request_finished`."""
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        response = error_response if request is None else self.get_response(request)
+        response._handler_class = self.__class__
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
+        if not response.streaming:
+            response.close()  # the content is rendered: connections go back now
+        return response
