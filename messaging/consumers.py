@@ -269,12 +269,22 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def on_message_send(self, content):
         frame = _frame(MessageSendFrame, content)
-        message = await database_sync_to_async(
-            self._send_message, thread_sensitive=not SENDS_IN_PARALLEL
-        )(frame)
+        if SENDS_IN_PARALLEL:
+            message = await database_sync_to_async(self._send_giving_back, thread_sensitive=False)(
+                frame
+            )
+        else:
+            message = await database_sync_to_async(self._send_message)(frame)
         await self.send_json(
             {"type": "message.ack", "client_id": frame.get("client_id"), "message": message}
         )
+
+    def _send_giving_back(self, frame: dict) -> dict:
+        """`_send_message` on a pool thread, whose connection goes back to the pool after."""
+        try:
+            return self._send_message(frame)
+        finally:
+            connections.close_all()
 
     def _send_message(self, frame: dict) -> dict:
         token_id = int(self.credential.key) if self.credential.kind == "token" else None
