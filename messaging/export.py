@@ -35,6 +35,7 @@ from attachments.selectors import attachments_load
 from dmsite.errors import RateLimited
 from dmsite.ratelimit import SlidingWindow
 from messaging.models import MemberState, Message, Participant
+from messaging.selectors import messages_shaped
 from messaging.shapes import iso_datetime, message_shape
 from privacy.models import Block, filters_requests
 from privacy.selectors import privacy_settings_for
@@ -121,7 +122,8 @@ def _visible_messages(side: Participant):
     )
     if side.history_until_id is not None:
         messages = messages.filter(id__lte=side.history_until_id)
-    return messages.select_related("sender").order_by("id")
+    # The shape's replies and reactions: one join, and one reactions query per chunk.
+    return messages_shaped(messages).order_by("id")
 
 
 def _conversation(user: User, side: Participant) -> Iterator[bytes]:

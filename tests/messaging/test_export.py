@@ -97,6 +97,36 @@ def test_a_conversation_i_deleted_for_me_is_still_mine(client_for, me):
     assert [m["body"] for m in chat["messages"]] == ["keep me"]
 
 
+def test_the_export_costs_the_same_queries_for_10_or_40_messages(client_for, settings):
+    """Reactions and replies come with each chunk of messages, never one query a message."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from messaging import reactions
+
+    settings.RATE_MESSAGES = Rate(10_000, 60)
+
+    def export_queries(count: int) -> int:
+        owner, friend = UserFactory.create_batch(2)
+        befriend(owner, friend)
+        first = send(owner, friend, "first")
+        for n in range(count - 1):
+            message, _ = services.message_send(
+                sender=friend, recipient=owner, body=f"re {n}", reply_to=first.pk
+            )
+            reactions.reaction_set(user=owner, message_id=message.pk, emoji="🔥")
+        with CaptureQueriesContext(connection) as queries:
+            archive = archive_of(client_for(owner).get(EXPORT))
+        (name,) = [n for n in archive.namelist() if n.startswith("conversations/")]
+        shown = read_json(archive, name)["messages"]
+        assert len(shown) == count
+        assert shown[-1]["reply_to"]["id"] == first.pk
+        assert shown[-1]["reactions"] == [{"user": owner.username, "emoji": "🔥"}]
+        return len(queries)
+
+    assert export_queries(40) == export_queries(10)
+
+
 def test_a_user_with_nothing_gets_just_the_profile(client_for, me):
     archive = archive_of(client_for(me).get(EXPORT))
     assert archive.namelist() == ["profile.json"]
