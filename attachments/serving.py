@@ -5,6 +5,8 @@ seek; S3-compatible storage answers a redirect to a short-lived signed URL (the
 object store handles `Range` itself). Either way the headers are SPEC section 10's.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
@@ -20,6 +22,15 @@ def _signs_urls(storage) -> bool:
     except ImportError:  # pragma: no cover - django-storages is a dependency
         return False
     return isinstance(storage, S3Storage)
+
+
+def signed_url_origin() -> str | None:
+    """Where the browser fetches files from when the storage signs URLs (S3: the bucket's
+    `scheme://host[:port]`), for the pages' Content-Security-Policy; None: this site."""
+    if not _signs_urls(default_storage):
+        return None
+    url = urlsplit(default_storage.url("csp-origin-probe"))  # signing needs no request
+    return f"{url.scheme}://{url.netloc}"
 
 
 def _chunks(file, start: int, length: int):

@@ -2,7 +2,8 @@
 
 - `SameHostSocketCSPMiddleware`: django-csp's policy (settings.CONTENT_SECURITY_POLICY),
   with the page's own WebSocket origin (`ws://host` or `wss://host`) in `connect-src`:
-  'self' covers it in CSP Level 3 browsers only.
+  'self' covers it in CSP Level 3 browsers only; and with S3 storage the bucket's origin
+  in `img-src` and `media-src`, where `/media/` redirects to.
 - `NoStoreMiddleware`: `Cache-Control: no-store` on every response that did not choose
   its own caching. API answers carry tokens and messages, pages carry conversations:
   neither may stay in a shared or on-disk cache. Files that chose theirs keep it
@@ -13,6 +14,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.core.exceptions import DisallowedHost
 from django.utils.cache import patch_cache_control
 
+from attachments.serving import signed_url_origin
+
 
 class SameHostSocketCSPMiddleware(CSPMiddleware):
     def get_policy_parts(self, request, response, report_only=False) -> PolicyParts:
@@ -22,7 +25,13 @@ class SameHostSocketCSPMiddleware(CSPMiddleware):
         except DisallowedHost:  # answered 400 already; no socket to allow
             return parts
         socket_origin = f"{'wss' if request.is_secure() else 'ws'}://{host}"
-        parts.update = {**(parts.update or {}), "connect-src": [socket_origin]}
+        extra = {"connect-src": [socket_origin]}
+        # On S3, /media/ redirects to a signed URL of the bucket: photos, videos and voice
+        # notes load from there.
+        media_origin = signed_url_origin()
+        if media_origin is not None:
+            extra.update({"img-src": [media_origin], "media-src": [media_origin]})
+        parts.update = {**(parts.update or {}), **extra}
         return parts
 
 

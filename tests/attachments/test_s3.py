@@ -125,3 +125,27 @@ def test_images_and_thumbnails_and_avatars_on_s3(s3, client_for, pair, uploaded)
     served = client_for(me).get(response.json()["avatar_url"])
     assert served.status_code == 302
     assert httpx.get(served["Location"]).status_code == 200
+
+
+def test_pages_let_the_browser_load_files_from_the_bucket(
+    s3, client_for, pair, uploaded, client, s3_endpoint
+):
+    """/media/ redirects to the bucket: the policy must allow its origin for images and
+    media, or every photo, video and voice note is blocked in the browser."""
+    me, friend = pair
+    photo = uploaded()
+    response = client_for(me).post(
+        "/api/v1/messages", {"to": friend.username, "attachments": [photo]}, format="json"
+    )
+    assert response.status_code == 201
+    location = client_for(friend).get(f"/media/{photo}/original")["Location"]
+    assert location.startswith(f"{s3_endpoint}/")
+
+    client.force_login(friend)
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in client.get("/")["Content-Security-Policy"].split(";")
+    )
+    for directive in ("img-src", "media-src"):
+        assert s3_endpoint in policy[directive].split()
+    assert s3_endpoint not in policy["script-src"]
