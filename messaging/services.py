@@ -327,6 +327,30 @@ def _stored_retry(
     return stored
 
 
+def _new_message(conversation_id, seq, sender, text, client_id, now, quoted, uploads) -> Message:
+    """The row of a message about to be written (not saved)."""
+    return Message(
+        conversation_id=conversation_id,
+        seq=seq,
+        sender=sender,
+        body=text,
+        client_id=client_id,
+        created_at=now,
+        attachment_count=len(uploads),
+        reply_to=quoted,
+    )
+
+
+def _attach(message: Message, uploads) -> None:
+    """A stored message takes its uploads; its shape then needs no query for attachments
+    or reactions (a new message has none)."""
+    if uploads:
+        attachments_attach(message=message, attachments=uploads)
+    else:
+        message.attachment_list = []
+    message.reaction_list = []
+
+
 def message_insert(
     conversation,
     sender,
@@ -344,22 +368,12 @@ def message_insert(
     already stored fails the insert with IntegrityError (`message_send` settles it).
     """
     now = now or timezone.now()
-    message = Message.objects.create(
-        conversation=conversation,
-        seq=conversation.last_seq + 1,
-        kind=kind,
-        sender=sender,
-        body=text,
-        client_id=client_id,
-        created_at=now,
-        attachment_count=len(uploads),
-        reply_to=quoted,
+    message = _new_message(
+        conversation.pk, conversation.last_seq + 1, sender, text, client_id, now, quoted, uploads
     )
-    if uploads:
-        attachments_attach(message=message, attachments=uploads)
-    else:
-        message.attachment_list = []
-    message.reaction_list = []  # a new message has none: its shape needs no query
+    message.conversation, message.kind = conversation, kind
+    message.save(force_insert=True)
+    _attach(message, uploads)
     conversation.last_seq = message.seq
     conversation.last_message = message
     conversation.last_message_at = now
@@ -374,15 +388,15 @@ def _write_message(sender, recipient, facts, decision, text, client_id, quoted, 
     if conversation_id is None:
         low, high = _pair(sender, recipient)
         conversation_id = Conversation.objects.create(user_low=low, user_high=high).pk
-    message = Message(
-        conversation_id=conversation_id,
-        seq=facts.conversation_messages + 1,
-        sender=sender,
-        body=text,
-        client_id=client_id,
-        created_at=now,
-        attachment_count=len(uploads),
-        reply_to=quoted,
+    message = _new_message(
+        conversation_id,
+        facts.conversation_messages + 1,
+        sender,
+        text,
+        client_id,
+        now,
+        quoted,
+        uploads,
     )
     # Writing back is a reply: the sender's side is in their inbox, visible again.
     # A filtered request has no unread count and reaches none of the recipient's
@@ -390,11 +404,7 @@ def _write_message(sender, recipient, facts, decision, text, client_id, quoted, 
     filtered = decision.folder == Folder.FILTERED
     update = _sides_update(conversation_id, recipient, facts, decision.folder, now, not filtered)
     _rows_write(message, now, update)
-    if uploads:
-        attachments_attach(message=message, attachments=uploads)
-    else:
-        message.attachment_list = []
-    message.reaction_list = []  # a new message has none: its shape needs no query
+    _attach(message, uploads)
     _sides_insert_missing(
         conversation_id, sender, recipient, facts, decision.folder, now, not filtered
     )
