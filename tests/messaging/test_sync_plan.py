@@ -5,6 +5,8 @@ The rows are written directly: every window and folder a side can be in, message
 several conversations interleaved, one conversation whose last message is gone.
 """
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -123,5 +125,9 @@ def test_a_sync_page_is_read_conversation_by_conversation_through_message_histor
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
 
-    assert "using message_history on messaging_message" in plan, plan
+    # The planner walks message_history (either way, or index-only) or reads a bitmap of
+    # it, by the statistics of the database at hand (CI's differs from a fresh one).
+    by_index = r"Index (Only )?Scan( Backward)? using message_history on messaging_message"
+    by_bitmap = r"Bitmap Index Scan on message_history"
+    assert re.search(f"{by_index}|{by_bitmap}", plan), plan
     assert "Seq Scan on messaging_message" not in plan, plan
