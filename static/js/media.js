@@ -22,16 +22,7 @@
     return;
   }
 
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) {
-      node.className = className;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = text;
-    }
-    return node;
-  }
+  var element = dm.element;
 
   function duration(milliseconds) {
     var seconds = Math.round((milliseconds || 0) / 1000);
