@@ -2,13 +2,14 @@
 
 from collections.abc import Iterable
 
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import User
 from attachments.models import Attachment
 from dmsite.errors import NotFound
 from dmsite.fields import MAX_DB_ID
+from messaging.selectors import messages_visible_to
 
 
 def attachment_data(attachment: Attachment) -> dict:
@@ -56,30 +57,15 @@ def message_attachments(message) -> list[dict]:
 
 
 def attachment_get_for_viewer(*, viewer: User, attachment_id: int) -> Attachment:
-    """An attachment the viewer may fetch: their own upload, or one sent to a conversation
-    they are in (and not unsent). Everyone else: `not_found`, whatever the reason.
+    """An attachment the viewer may fetch: their own upload, or one of a message they can
+    see (messaging's `messages_visible_to`: their side's history window) and not unsent.
+    Everyone else: `not_found`, whatever the reason.
     """
+    seen = messages_visible_to(user_id=viewer.pk).filter(unsent_at__isnull=True)
     attachment = (
         Attachment.objects.filter(
-            Q(uploader=viewer)
-            | (
-                Q(
-                    message__conversation__participants__user=viewer,
-                    message__unsent_at__isnull=True,
-                    # A group member sees the messages of their history window only
-                    # (an invitee none): messaging.selectors.messages_visible_to.
-                    message__conversation__participants__state__in=["member", "left"],
-                    message__id__gte=F("message__conversation__participants__history_from_id"),
-                )
-                & (
-                    Q(message__conversation__participants__history_until_id__isnull=True)
-                    | Q(message__id__lte=F("message__conversation__participants__history_until_id"))
-                )
-            ),
-            pk=attachment_id,
-        )
-        .distinct()
-        .first()
+            Q(uploader=viewer) | Q(message__in=seen), pk=attachment_id
+        ).first()
         if attachment_id <= MAX_DB_ID
         else None
     )
