@@ -134,6 +134,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "NAME": str(Path(tempfile.gettempdir()) / f"dmsite-test-{os.getpid()}.sqlite3")
     }
 elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX:
+    # Django's backend, checking a pooled connection cheaply before lending it.
+    DATABASES["default"]["ENGINE"] = "dmsite.postgresql"
     # Django's psycopg pool: a request or socket call borrows a connection and gives it
     # back, never opens its own. Every process holds up to DATABASE_POOL_MAX connections:
     # processes x DATABASE_POOL_MAX must stay below PostgreSQL's max_connections
@@ -146,9 +148,9 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_MAX
         "timeout": DATABASE_POOL_TIMEOUT,
     }
     # An idle connection the server dropped (a restart, a failover) is replaced when
-    # borrowed, not handed to a request to fail: Django then has the pool check each
-    # connection it lends (one empty query).
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # borrowed, not handed to a request to fail: dmsite/postgresql/base.py checks each
+    # loan (Django's own check would probe every loan with a round trip).
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "")

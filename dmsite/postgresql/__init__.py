@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, lending pooled connections only after a cheap check."""
