@@ -19,6 +19,7 @@ from attachments.services import (
     attachments_delete_for_message,
     attachments_for_send,
 )
+from dmsite import rows
 from dmsite.errors import ApiError, InvalidInput, NotFound, PermissionDeniedError
 from dmsite.fields import MAX_DB_ID, text_problem
 from messaging import events, policy, selectors
@@ -207,15 +208,14 @@ def message_send(
     return message, True
 
 
-def _lock_sql(by_name: bool, for_update: bool, with_token: bool) -> tuple[str, tuple[str, ...]]:
-    """The lock statement of a direct send, and the attribute names of its user columns.
+@functools.cache
+def _lock_sql(by_name: bool, for_update: bool, with_token: bool) -> str:
+    """The lock statement of a direct send: the users' columns (and whether the token holds).
 
     Plain SQL: it runs on every send, where the ORM's compile work (the lock, the
     case-insensitive name) cost more than the statement. With `with_token`, the same
     statement says whether the socket's device token still holds (unexpired, its user's).
     """
-    fields = User._meta.concrete_fields
-    columns = ", ".join(f"u.{connection.ops.quote_name(field.column)}" for field in fields)
     tokens = DeviceToken._meta.db_table
     token = (
         f", EXISTS(SELECT 1 FROM {tokens} t WHERE t.id = %(token)s AND t.user_id = u.id"  # noqa: S608
@@ -227,29 +227,9 @@ def _lock_sql(by_name: bool, for_update: bool, with_token: bool) -> tuple[str, t
         "u.id = %(s)s OR LOWER(u.username) = LOWER(%(to)s)" if by_name else "u.id IN (%(s)s, %(r)s)"
     )
     lock = " FOR UPDATE" if for_update else ""
+    columns = rows.select_columns(User, "u")
     # Only column and table names of our models and placeholders go into the text.
-    sql = f"SELECT {columns}{token} FROM {User._meta.db_table} u WHERE {match} ORDER BY u.id{lock}"  # noqa: S608
-    return sql, tuple(field.attname for field in fields)
-
-
-@functools.cache
-def _user_converters(vendor: str) -> list[tuple[int, list, object]]:
-    """What the ORM would do to each user column's raw value (SQLite's dates are text)."""
-    converters = []
-    for index, field in enumerate(User._meta.concrete_fields):
-        column = field.get_col(User._meta.db_table)
-        found = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-        if found:
-            converters.append((index, found, column))
-    return converters
-
-
-def _user_values(values) -> list:
-    values = list(values)
-    for index, found, column in _user_converters(connection.vendor):
-        for converter in found:
-            values[index] = converter(values[index], column, connection)
-    return values
+    return f"SELECT {columns}{token} FROM {User._meta.db_table} u WHERE {match} ORDER BY u.id{lock}"  # noqa: S608
 
 
 def _lock_pair(
@@ -263,19 +243,19 @@ def _lock_pair(
     still authenticates the sender, an active user.
     """
     with_token = token_id is not None
-    sql, names = _lock_sql(to is not None, connection.features.has_select_for_update, with_token)
+    sql = _lock_sql(to is not None, connection.features.has_select_for_update, with_token)
     params = {"s": sender.pk, "to": to, "r": recipient.pk if recipient else sender.pk}
     if with_token:
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         params |= {"token": token_id, "now": now}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    count = len(names)
-    users = [User.from_db(connection.alias, names, _user_values(row[:count])) for row in rows]
+        found = cursor.fetchall()
+    count = rows.column_count(User)
+    users = [rows.instance(User, row[:count]) for row in found]
     fresh = next((user for user in users if user.pk == sender.pk), None)
     if with_token:
-        holds = next((row[count] for row in rows if row[0] == sender.pk), False)
+        holds = next((row[count] for row in found if row[0] == sender.pk), False)
         if fresh is None or not holds or not fresh.is_active:
             raise CredentialEnded()
     fresh = fresh or sender
