@@ -12,6 +12,7 @@ import time
 from collections import deque
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -32,7 +33,7 @@ from dmsite.errors import (
     error_body,
     first_error_message,
 )
-from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField
+from dmsite.fields import MAX_DB_ID, StrictCharField, StrictIntegerField, text_problem
 from messaging import reactions, selectors, services
 from messaging.events import user_group
 from messaging.models import MessageKind, Participant
@@ -61,7 +62,9 @@ SYNC_MAX_MESSAGES = 1_000  # per `sync`; the client asks again from `last_id` wh
 
 
 class MessageSendFrame(serializers.Serializer):
-    to = StrictCharField(max_length=64, required=False)
+    TO_MAX_LENGTH = 64
+
+    to = StrictCharField(max_length=TO_MAX_LENGTH, required=False)
     conversation = StrictIntegerField(min_value=1, max_value=MAX_DB_ID, required=False)
     body = serializers.JSONField(required=False)
     client_id = serializers.JSONField(required=False)
@@ -122,6 +125,32 @@ def _frame(frame_class, content: dict) -> dict:
     return frame.validated_data
 
 
+# A `message.send` frame's values that the send itself checks (MessageSendFrame takes
+# them as they are, any JSON but null).
+_SEND_VALUES = ("body", "client_id", "attachments", "reply_to")
+
+
+def message_send_frame(content: dict) -> dict:
+    """A `message.send` frame's validated data: what MessageSendFrame makes of it.
+
+    The usual frame (`to` a name without surrounding spaces or control characters, no
+    `conversation`, no null) is read directly: building the serializer's fields was
+    13 % of a socket message's CPU. Any other frame goes through MessageSendFrame, which
+    says what is wrong. tests/messaging/test_send_frame.py pins that both agree.
+    """
+    to = content.get("to")
+    if (
+        isinstance(to, str)
+        and 0 < len(to) <= MessageSendFrame.TO_MAX_LENGTH
+        and "conversation" not in content
+        and to == to.strip()
+        and text_problem(to, multiline=False) is None
+        and all(content.get(name, "") is not None for name in _SEND_VALUES)
+    ):
+        return {"to": to, **{name: content[name] for name in _SEND_VALUES if name in content}}
+    return _frame(MessageSendFrame, content)
+
+
 class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         """Serve the socket; if Redis is not there for it, say so and close, never 1011.
@@ -148,6 +177,16 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             }
             await send({"type": "websocket.send", "text": json.dumps(frame)})
             await send({"type": "websocket.close", "code": CLOSE_SERVICE_UNAVAILABLE})
+
+    async def dispatch(self, message):
+        """Channels' dispatch, without its hop to a thread to close old database
+        connections before every message (14 % of a socket message's CPU): this
+        consumer's database work is all `database_sync_to_async`, which closes them in
+        its own thread, before and after each call."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def accept(self, subprotocol=None, headers=None):
         await super().accept(subprotocol, headers)
@@ -268,7 +307,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def on_message_send(self, content):
-        frame = _frame(MessageSendFrame, content)
+        frame = message_send_frame(content)
         if SENDS_IN_PARALLEL:
             message = await database_sync_to_async(self._send_giving_back, thread_sensitive=False)(
                 frame
