@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from accounts.age import age_today
+from accounts.age import age_today, local_date
 from accounts.errors import (
     AgeTooYoung,
     CodeExpired,
@@ -62,7 +62,7 @@ def user_register(
     device: str = "",
 ) -> tuple[User, str]:
     """Create an account and return it with its API token."""
-    if date_of_birth > timezone.localdate():
+    if date_of_birth > local_date():
         raise InvalidInput(
             "Date of birth cannot be in the future.",
             fields={"date_of_birth": ["Date of birth cannot be in the future."]},

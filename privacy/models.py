@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from accounts.age import age_on
+from accounts.age import age_on, local_date
 
 ADULT_AGE = 18
 
@@ -20,7 +20,7 @@ def filters_requests(user, stored: bool) -> bool:
 
 def default_dm_preference(user) -> str:
     """Friends for adults, no one for minors: decided by age when the account was created."""
-    age_at_sign_up = age_on(user.date_of_birth, timezone.localdate(user.date_joined))
+    age_at_sign_up = age_on(user.date_of_birth, local_date(user.date_joined))
     return DmPreference.FRIENDS if age_at_sign_up >= ADULT_AGE else DmPreference.NO_ONE
 
 

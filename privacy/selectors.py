@@ -17,8 +17,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat
-from django.utils import timezone
 
+from accounts.age import local_date
 from accounts.models import USERNAME_PATTERN, Follow, User
 from dmsite.errors import NotFound
 from privacy.models import Block, PrivacySettings, default_dm_preference
@@ -210,7 +210,7 @@ def request_contexts(*, viewer: User, senders: list[User]) -> dict[int, dict]:
     )
     return {
         sender.pk: {
-            "sender_joined": timezone.localdate(sender.date_joined),
+            "sender_joined": local_date(sender.date_joined),
             "follows_you": sender.pk in follows_you,
             "mutual_friends": mutual.get(sender.pk, 0),
         }
