@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.sms import LocmemBackend
+from dmsite.ratelimit import local_windows_clear
 from tests.factories import token_for
 
 pytest_plugins = ["tests.live", "tests.redis_server"]
@@ -28,8 +29,10 @@ def _isolated(settings, tmp_path):
     }
     LocmemBackend.outbox.clear()
     cache.clear()
+    local_windows_clear()  # rate limits without Redis live in the process
     yield
     cache.clear()
+    local_windows_clear()
 
 
 @pytest.fixture(autouse=True)
