@@ -295,6 +295,27 @@ def test_postgres_goes_through_the_psycopg_pool_sized_by_database_pool_max():
     )
 
 
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, "True 5"),
+        ({"DATABASE_POOL_MAX": "0"}, "True 5"),
+        ({"DATABASE_PREPARED_STATEMENTS": "0"}, "None None"),
+    ],
+)
+def test_postgres_statements_are_bound_and_prepared_on_the_server_unless_turned_off(
+    variables, expected
+):
+    result = load_settings(
+        "o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))",
+        DATABASE_URL=POSTGRES,
+        **variables,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
 def test_database_pool_max_zero_turns_the_pool_off():
     result = load_settings(
         "d = settings.DATABASES['default']; print('pool' in d['OPTIONS'], d['CONN_MAX_AGE'])",
