@@ -80,6 +80,18 @@ def _redis_client():
     return get_redis_connection("default")
 
 
+_scripts = {}
+
+
+def run_script(client, script: str, keys: list, args: list):
+    """`script` on Redis by its SHA (EVALSHA, loaded once when Redis does not know it):
+    its text is not sent, and hashed by Redis, on every call."""
+    runner = _scripts.get(script)
+    if runner is None:
+        runner = _scripts.setdefault(script, client.register_script(script))
+    return runner(keys=keys, args=args, client=client)
+
+
 _local_lock = threading.Lock()
 _SWEEP_SECONDS = 60
 
@@ -214,14 +226,11 @@ class SlidingWindow:
         client = _redis_client()
         if client is not None:
             wait = float(
-                client.eval(
+                run_script(
+                    client,
                     _ACQUIRE_SCRIPT,
-                    1,
-                    self._redis_key(key),
-                    repr(now),
-                    self.rate.seconds,
-                    self.rate.count,
-                    token,
+                    [self._redis_key(key)],
+                    [repr(now), self.rate.seconds, self.rate.count, token],
                 )
             )
         else:
@@ -317,7 +326,7 @@ def acquire_together(*claims: Claim) -> Acquired:
         for claim, token in zip(claims, tokens, strict=True):
             args += [claim.window.rate.seconds, claim.window.rate.count, token]
         keys = [claim.window._redis_key(claim.key) for claim in claims]
-        result = client.eval(_ACQUIRE_ALL_SCRIPT, len(keys), *keys, *args)
+        result = run_script(client, _ACQUIRE_ALL_SCRIPT, keys, args)
         wait = float(result[0])
         known = tuple(bool(int(flag)) for flag in result[1:])
     else:

@@ -5,6 +5,7 @@ the truth; these events are a best-effort notification, and a client that
 missed one catches up with `sync`.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -27,6 +28,8 @@ def _send(user_id: int, event: dict) -> None:
 def _send_all(deliveries: list[tuple[int, dict]]) -> None:
     """Every event to its user's group, in one hop from this thread to the event loop.
 
+    Each user's events go out in order; different users' at once, so a group's 32
+    members or a direct send's two sides wait for one Redis round trip, not one each.
     Best effort: it runs after commit, so the write it tells of has happened whatever
     happens here. A channel layer that is down (Redis unreachable) is logged, never
     raised: the send answers success, and the clients catch up with `sync`.
@@ -34,10 +37,16 @@ def _send_all(deliveries: list[tuple[int, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None or not deliveries:
         return
+    by_user: dict[int, list[dict]] = {}
+    for user_id, event in deliveries:
+        by_user.setdefault(user_id, []).append(event)
+
+    async def send_in_order(user_id: int, events: list[dict]) -> None:
+        for event in events:
+            await layer.group_send(user_group(user_id), event)
 
     async def send_all() -> None:
-        for user_id, event in deliveries:
-            await layer.group_send(user_group(user_id), event)
+        await asyncio.gather(*(send_in_order(user, events) for user, events in by_user.items()))
 
     try:
         async_to_sync(send_all)()

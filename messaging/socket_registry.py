@@ -15,7 +15,7 @@ import time
 
 from django.conf import settings
 
-from dmsite.ratelimit import _redis_client
+from dmsite.ratelimit import _redis_client, run_script
 
 _REGISTER_SCRIPT = """
 local key, now, member, cap = KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
@@ -44,7 +44,8 @@ def socket_register(*, user_id: int, channel_name: str) -> list[str]:
     now = time.time()
     client = _redis_client()
     if client is not None:
-        evicted = client.eval(_REGISTER_SCRIPT, 1, _key(user_id), repr(now), channel_name, cap)
+        arguments = [repr(now), channel_name, cap]
+        evicted = run_script(client, _REGISTER_SCRIPT, [_key(user_id)], arguments)
         return [name.decode() if isinstance(name, bytes) else name for name in evicted]
     with _local_lock:
         sockets = _local.setdefault(user_id, {})

@@ -232,5 +232,7 @@ def test_acquire_together_release_takes_back_only_what_it_added(frozen):
 
 
 def test_acquire_together_is_one_round_trip_to_redis(frozen, redis_commands):
+    acquire_together(Claim(three_a_minute("a"), "warm-up"))  # Redis learns the script once
+    redis_commands.clear()
     acquire_together(Claim(three_a_minute("a"), "k"), Claim(three_a_minute("b"), "k", "bob"))
-    assert redis_commands == ["EVAL"]
+    assert redis_commands == ["EVALSHA"]  # the script by its SHA, not its text

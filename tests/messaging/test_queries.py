@@ -234,7 +234,8 @@ def test_a_send_is_one_round_trip_to_redis(client_for, redis_commands):
     response = _post_message(api, bob.username, "c1")
 
     assert response.status_code == 201, response.json()
-    assert redis_commands == ["EVAL"]  # both rate windows, checked and recorded in one script
+    # Both rate windows, checked and recorded in one script, called by its SHA.
+    assert redis_commands == ["EVALSHA"]
 
 
 # The profile: token lookup, the user, the DM policy's facts for `can_message` (one
