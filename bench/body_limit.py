@@ -22,13 +22,8 @@ DAPHNE = Path(sys.executable).with_name("daphne")
 
 from throwaway import throwaway_site  # noqa: E402
 
-from tests.proxy import (  # noqa: E402
-    free_port,
-    nginx_binary,
-    peak_rss_kib,
-    post_upload,
-    start_nginx,
-)
+from tests.processes import free_port, peak_rss_kib  # noqa: E402
+from tests.proxy import nginx_binary, post_upload, start_nginx  # noqa: E402
 
 MIB = 2**20
 MEDIA_MAX_BYTES = 26214400

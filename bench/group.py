@@ -23,7 +23,6 @@ import asyncio
 import datetime
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,20 +32,11 @@ from pathlib import Path
 from seed import setup_django
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.processes import cpu_seconds, free_port, wait_until_listening  # noqa: E402
+
 TIMEOUT = 10  # seconds for one message to reach every socket
-
-
-def proc_cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, all its threads."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def seed(members: int) -> dict:
@@ -93,30 +83,28 @@ def start_daphne(database_url: str, port: int) -> subprocess.Popen:
         "RATE_RECIPIENTS": "1000000/3600",
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(  # noqa: S603 (our own venv's daphne, fixed arguments)
-        [
-            str(ROOT / ".venv/bin/daphne"),
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "dmsite.asgi:application",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        if process.poll() is not None:
-            raise SystemExit(f"daphne stopped: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit("daphne did not start")
+    log = Path(tempfile.gettempdir()) / f"dmsite-bench-group-daphne-{port}.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(  # noqa: S603 (our own venv's daphne, fixed arguments)
+            [
+                str(ROOT / ".venv/bin/daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "dmsite.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+    try:
+        wait_until_listening(process, port, log.read_text)
+    except RuntimeError:
+        process.kill()
+        raise
+    return process
 
 
 async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_for, count: int):
@@ -147,7 +135,7 @@ async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_fo
 
     readers = [asyncio.create_task(reader(name, ws)) for name, ws in sockets.items()]
     await asyncio.sleep(0.5)
-    cpu0, wall0, lost = proc_cpu_seconds(pid), time.perf_counter(), 0
+    cpu0, wall0, lost = cpu_seconds(pid), time.perf_counter(), 0
     for i in range(count):
         sender, frame, audience = frame_for(i)
         arrived.clear()
@@ -157,7 +145,7 @@ async def load(port: int, pid: int, tokens: dict, usernames: list[str], frame_fo
             await asyncio.wait_for(arrived.wait(), TIMEOUT)
         except TimeoutError:
             lost += len(waiting["left"])
-    wall, cpu = time.perf_counter() - wall0, proc_cpu_seconds(pid) - cpu0
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds(pid) - cpu0
     await asyncio.sleep(0.3)
     for task in readers:
         task.cancel()

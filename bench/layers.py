@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,31 +47,9 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 PY = Path(sys.executable)
 DAPHNE = PY.with_name("daphne")
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def wait_port(port: int, process: subprocess.Popen, log: Path, timeout=60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"process exited early:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on {port}")
+from tests.processes import cpu_seconds, free_port, wait_until_listening  # noqa: E402
 
 
 def database(url: str, action: str) -> None:
@@ -162,7 +139,7 @@ class Run:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_port(port, process, log)
+        wait_until_listening(process, port, log.read_text, timeout=60)
         return process, port, log
 
 

@@ -19,7 +19,6 @@ import io
 import logging
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from throwaway import throwaway_site  # noqa: E402
 
 from attachments.processing import process_upload  # noqa: E402
 from tests.attachments import samples  # noqa: E402
+from tests.processes import free_port, peak_rss_kib, rss_kib  # noqa: E402
 
 DAPHNE = Path(sys.executable).with_name("daphne")
 
@@ -70,26 +70,6 @@ def big_video(target_bytes: int) -> bytes:
         for packet in stream.encode(None):
             container.mux(packet)
     return out.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def peak_rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
-def resident_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def timed(function, repeat: int) -> list[float]:
@@ -213,7 +193,7 @@ def main() -> None:
         ):
             server, client = serve()
             try:
-                idle = resident_kib(server.pid)
+                idle = rss_kib(server.pid)
                 response = post(client, data, "v.mp4")
                 assert response.status_code == status, response.text
                 peak = peak_rss_kib(server.pid)

@@ -6,10 +6,8 @@ and the same REDIS_URL as the test session.
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from tests.processes import free_port, wait_until_listening
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -40,12 +40,6 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def live_database_url() -> str:
     """DATABASE_URL of the test database the test session is using."""
     name = connection.settings_dict["NAME"]
@@ -53,19 +47,6 @@ def live_database_url() -> str:
         return f"sqlite:///{name}"
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _wait_until_listening(server: LiveServer, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"daphne exited early:\n{server.log()}")
-        try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"daphne did not listen within {timeout}s:\n{server.log()}")
 
 
 @pytest.fixture
@@ -98,7 +79,7 @@ def start_daphne(live_server_env, tmp_path):
 
     def start(port: int | None = None, **extra_env: str) -> LiveServer:
         """`port`: listen where a stopped server listened (a restart); else a free port."""
-        port = port or _free_port()
+        port = port or free_port()
         log_path = tmp_path / f"daphne-{port}.log"
         with open(log_path, "ab") as log:
             process = subprocess.Popen(  # noqa: S603 - our own daphne, fixed arguments
@@ -110,7 +91,7 @@ def start_daphne(live_server_env, tmp_path):
             )
         server = LiveServer(process, port, log_path)
         servers.append(server)
-        _wait_until_listening(server)
+        wait_until_listening(process, port, server.log)
         return server
 
     yield start

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.processes import free_port
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY_DOC = PROJECT_ROOT / "docs" / "deploy.md"
 
@@ -30,12 +32,6 @@ def deploy_doc_block() -> str:
     blocks = re.findall(r"```nginx\n(.*?)```", DEPLOY_DOC.read_text(), re.S)
     assert len(blocks) == 1, "docs/deploy.md has exactly one nginx block"
     return blocks[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -102,17 +98,6 @@ http {{
             time.sleep(0.05)
     server.stop()
     raise RuntimeError("nginx did not listen")
-
-
-def peak_rss_kib(pid: int) -> int:
-    """The process's peak resident memory so far (VmHWM of /proc/PID/status), in KiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmHWM:\s+(\d+) kB", status, re.M).group(1))
-
-
-def rss_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
 
 
 MULTIPART_BOUNDARY = "dmsite-body-limit"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import _free_port
+from tests.processes import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -70,7 +70,7 @@ def private_redis(tmp_path_factory):
     servers: list[RedisServer] = []
 
     def start() -> RedisServer:
-        server = RedisServer(_free_port(), tmp_path_factory.mktemp("redis"))
+        server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
         servers.append(server)
         server.start()
         return server

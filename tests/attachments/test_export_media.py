@@ -25,6 +25,7 @@ from tests.attachments import samples
 from tests.attachments.test_s3 import BUCKET, s3, s3_endpoint  # noqa: F401 (fixtures)
 from tests.factories import UserFactory
 from tests.messaging.state import befriend
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -221,16 +222,10 @@ def test_media_exports_in_flat_memory_from_local_storage(settings):
     assert large_peak < FILE_BYTES / 4  # never one whole file in memory
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def s3_in_another_process(settings, monkeypatch):
     """An S3 server in its own process, so that what tracemalloc sees is dmsite's alone."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

@@ -4,8 +4,6 @@ Nothing of boto3 is mocked: django-storages talks HTTP to the server as it would
 S3 or MinIO, and the signed URLs it hands out are fetched over HTTP too.
 """
 
-import socket
-
 import boto3
 import httpx
 import pytest
@@ -14,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from attachments.models import Attachment
 from tests.attachments import samples
 from tests.factories import UserFactory
+from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -21,15 +20,9 @@ moto_server = pytest.importorskip("moto.server", reason="moto[server] is in the 
 BUCKET = "dmsite-test-media"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint():
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

@@ -15,7 +15,8 @@ from django.conf import settings
 
 from tests.attachments import samples
 from tests.factories import UserFactory, token_for
-from tests.proxy import nginx_binary, peak_rss_kib, post_body, post_upload, start_nginx
+from tests.processes import peak_rss_kib
+from tests.proxy import nginx_binary, post_body, post_upload, start_nginx
 
 pytestmark = pytest.mark.skipif(
     nginx_binary() is None,
